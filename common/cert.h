@@ -1,0 +1,64 @@
+/* cert.h - VPN node certificates: a compact binary record signed by the network CA (Ed25519).
+ * Layout (docs/PROTOCOL.md "Node certificates"), all integers big-endian:
+ *   "MQC" version(1) | name_len(1) name | n_addrs(1) {family(1) prefix_len(1) addr(4|16)}... |
+ *   n_routes(1) {same}... | x25519_public(32) | not_before(8) not_after(8) serial(8) |
+ *   ca_key_id(8) | signature(64) over every byte before it.
+ * Decoding is strict (every length checked, no trailing bytes, canonical prefixes with host bits
+ * zero for routes) and allocation-free. Verification returns a distinct error per reason. */
+#ifndef MQTTIP_CERT_H
+#define MQTTIP_CERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+#include "proto.h"
+
+struct cert_prefix {
+	struct netaddr addr;
+	uint8_t len;
+};
+
+struct cert {
+	char name[MQTTIP_CERT_NAME_MAX + 1]; /* NUL-terminated; [A-Za-z0-9._-], 1..63 chars */
+	uint8_t n_addrs; /* 1..MQTTIP_CERT_MAX_ADDRS: the node's own overlay addresses */
+	struct cert_prefix addrs[MQTTIP_CERT_MAX_ADDRS];
+	uint8_t n_routes; /* 0..MQTTIP_CERT_MAX_ROUTES: extra prefixes it routes (gateways) */
+	struct cert_prefix routes[MQTTIP_CERT_MAX_ROUTES];
+	uint8_t x25519_public[MQTTIP_KEY_LEN];
+	uint64_t not_before, not_after, serial; /* unix seconds, seconds, opaque */
+	uint8_t ca_key_id[MQTTIP_CERT_KEY_ID_LEN];
+	uint8_t signature[MQTTIP_CERT_SIG_LEN];
+};
+
+enum cert_error {
+	CERT_OK = 0,
+	CERT_ERR_MALFORMED = -1, /* truncated, bad magic/version, bad lengths, trailing bytes */
+	CERT_ERR_WRONG_CA = -2, /* ca_key_id is not the given CA's */
+	CERT_ERR_SIGNATURE = -3, /* signature does not verify (tampered) */
+	CERT_ERR_NOT_YET_VALID = -4,
+	CERT_ERR_EXPIRED = -5,
+	CERT_ERR_ADDR_NOT_IN_CERT = -6,
+	CERT_ERR_BUFFER = -7, /* output buffer too small */
+	CERT_ERR_INVALID = -8, /* encode: a field out of range */
+};
+
+const char *cert_strerror(int err);
+void cert_ca_key_id(const uint8_t ca_public[32], uint8_t key_id[MQTTIP_CERT_KEY_ID_LEN]);
+
+/* Encodes and signs c with the CA's Ed25519 secret key (64 bytes, libsodium layout); fills
+ * c->ca_key_id and c->signature. Returns the length written or a negative cert_error. */
+int cert_encode_sign(struct cert *c, const uint8_t ca_secret[64], uint8_t *out, size_t cap);
+/* Parses without checking the signature. */
+int cert_decode(const uint8_t *buf, size_t len, struct cert *out);
+/* Decodes, then checks CA, signature and validity at now (unix seconds). */
+int cert_verify(const uint8_t *buf, size_t len, const uint8_t ca_public[32], uint64_t now,
+		struct cert *out);
+/* CERT_OK when a is one of the node's addresses or inside one of its routes; used for the inner
+ * source of received packets and for the topic <src> of handshakes. */
+int cert_check_source(const struct cert *c, const struct netaddr *a);
+/* CERT_OK when a is exactly one of the node's own addresses (topics, directory). */
+int cert_check_owns(const struct cert *c, const struct netaddr *a);
+
+#endif

@@ -1,0 +1,68 @@
+/* keypair.h - one direction pair of transport keys from a completed handshake, and the transport
+ * message codec (docs/PROTOCOL.md "Transport messages"):
+ *   type=4(1) | reserved 0(3) | receiver_index(4, LE) | counter(8, LE) | AEAD(body) | tag(16)
+ * The 16-byte header is the AEAD's associated data; the nonce is 4 zero bytes and the counter,
+ * little-endian (as Noise and WireGuard). Sealing and opening work in place on the caller's buffer
+ * with the body at buf + MQTTIP_TRANSPORT_HEADER_LEN: one pass of the cipher, no copy, no
+ * allocation. The replay window is updated only after the tag verifies. */
+#ifndef MQTTIP_KEYPAIR_H
+#define MQTTIP_KEYPAIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "replay.h"
+
+struct keypair {
+	uint8_t send_key[MQTTIP_KEY_LEN];
+	uint8_t recv_key[MQTTIP_KEY_LEN];
+	uint64_t send_counter; /* next counter to use */
+	struct replay_window replay;
+	uint32_t local_index; /* what the peer puts in receiver_index when writing to us */
+	uint32_t remote_index; /* what we put in receiver_index when writing to the peer */
+	uint64_t birth_ms; /* monotonic clock at creation */
+	bool is_initiator; /* we sent the initiation that made it */
+	bool valid;
+};
+
+/* Timer settings; keypair_params_default() gives PROTOCOL.md's values. */
+struct keypair_params {
+	uint64_t rekey_after_ms;
+	uint64_t reject_after_ms;
+	uint64_t rekey_after_messages;
+	uint64_t reject_after_messages;
+};
+
+enum keypair_error {
+	KEYPAIR_OK = 0,
+	KEYPAIR_ERR_MALFORMED = -1, /* too short, wrong type, reserved bits set */
+	KEYPAIR_ERR_INVALID = -2, /* keypair not valid (wiped or never set) */
+	KEYPAIR_ERR_EXPIRED = -3, /* older than reject_after_ms */
+	KEYPAIR_ERR_EXHAUSTED = -4, /* counter reached reject_after_messages */
+	KEYPAIR_ERR_AUTH = -5, /* tag did not verify: tampered or wrong key */
+	KEYPAIR_ERR_REPLAY = -6, /* counter seen before or left of the window */
+	KEYPAIR_ERR_BUFFER = -7,
+};
+
+struct keypair_params keypair_params_default(void);
+const char *keypair_strerror(int err);
+
+/* Reads the receiver index of a transport message (to find the keypair); -1 if malformed. */
+int transport_receiver_index(const uint8_t *msg, size_t len, uint32_t *index);
+
+/* buf holds body_len bytes of body at buf + MQTTIP_TRANSPORT_HEADER_LEN and has room for the
+ * tag after it (cap). Writes header and tag, encrypts in place; *msg_len = whole message. */
+int keypair_seal(struct keypair *kp, uint64_t now_ms, const struct keypair_params *p,
+		 uint8_t *buf, size_t cap, size_t body_len, size_t *msg_len);
+/* Decrypts msg in place; on success *body points into msg and *body_len is its length. */
+int keypair_open(struct keypair *kp, uint64_t now_ms, const struct keypair_params *p,
+		 uint8_t *msg, size_t msg_len, uint8_t **body, size_t *body_len);
+/* True when this keypair, used for sending, is old enough (time or messages) that the
+ * initiator side should start a new handshake (PROTOCOL.md "Timers"). */
+bool keypair_wants_rekey(const struct keypair *kp, uint64_t now_ms, const struct keypair_params *p);
+bool keypair_is_expired(const struct keypair *kp, uint64_t now_ms, const struct keypair_params *p);
+void keypair_wipe(struct keypair *kp);
+
+#endif
