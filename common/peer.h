@@ -1,0 +1,63 @@
+/* peer.h - what a node keeps for each peer, in a fixed table that the caller provides (a static
+ * array on a microcontroller, one allocation at start on Linux): the peer's verified certificate,
+ * its keypairs (session.h), the handshake in progress, the newest initiation timestamp accepted
+ * from it, and handshake pacing times.
+ * Receiver indices carry the table slot in their low PEER_SLOT_BITS bits and random bits above,
+ * so an incoming transport message or response finds its peer in O(1) without a hash table;
+ * the random part makes an index of a removed peer useless for its successor in that slot.
+ * Lookup by overlay address scans the table (O(peers)); callers that need more cache it. */
+#ifndef MQTTIP_PEER_H
+#define MQTTIP_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "handshake.h"
+#include "netaddr.h"
+#include "proto.h"
+#include "session.h"
+
+#define PEER_SLOT_BITS 12
+#define PEER_TABLE_MAX (1u << PEER_SLOT_BITS)
+
+struct peer {
+	bool used;
+	struct cert cert;    /* verified; names the peer's addresses, routes and static key */
+	struct netaddr addr; /* the address its handshakes and messages use (kx/data topics) */
+	struct session session;
+	struct handshake handshake; /* in progress, either role; HANDSHAKE_EMPTY when idle */
+	uint8_t last_timestamp[MQTTIP_TIMESTAMP_LEN]; /* newest initiation accepted from it */
+	bool has_timestamp;
+	uint64_t handshake_sent_ms;  /* when we last sent an initiation (REKEY_TIMEOUT pacing) */
+	uint64_t handshake_first_ms; /* first attempt of the current try (REKEY_ATTEMPT_TIME) */
+};
+
+struct peer_table {
+	struct peer *peers;
+	size_t cap;
+};
+
+/* storage: cap zeroed-or-not entries, cap in 1..PEER_TABLE_MAX. Returns 0, or -1 if cap is out
+ * of range. */
+int peer_table_init(struct peer_table *t, struct peer *storage, size_t cap);
+/* The peer whose certificate owns a (address or route: cert_check_source), or NULL. */
+struct peer *peer_table_find_addr(struct peer_table *t, const struct netaddr *a);
+/* The peer with this certificate's static key (one entry per node identity), or NULL. */
+struct peer *peer_table_find_static(struct peer_table *t, const uint8_t *static_public);
+/* Takes a free slot for a verified certificate; NULL when the table is full. */
+struct peer *peer_table_add(struct peer_table *t, const struct cert *c, const struct netaddr *addr);
+/* Wipes the peer's keys and handshake and frees its slot. */
+void peer_table_remove(struct peer_table *t, struct peer *p);
+/* A fresh receiver index for p: random_bits above the slot number. */
+uint32_t peer_table_new_index(const struct peer_table *t, const struct peer *p,
+			      uint32_t random_bits);
+/* The peer a receiver index points to (slot in use), or NULL; it still has to own the index. */
+struct peer *peer_table_by_index(struct peer_table *t, uint32_t index);
+/* For a transport message: the keypair with local_index == index, and its peer. */
+struct keypair *peer_table_find_keypair(struct peer_table *t, uint32_t index, struct peer **peer);
+/* For a response: the peer whose pending initiation used index as its sender index. */
+struct peer *peer_table_find_initiator(struct peer_table *t, uint32_t index);
+
+#endif

@@ -1,0 +1,10 @@
+/* Sized by tests/tools/mcu-build.sh: the state a device holds in static RAM, as the protocol
+ * needs it (the symbols' sizes are read from the object file). */
+#include "legacy.h"
+#include "peer.h"
+#include "ratelimit.h"
+
+struct peer mcu_one_peer;
+struct peer mcu_peer_table[16];
+struct ratelimit mcu_ratelimit;
+struct legacy_nonce_cache mcu_legacy_nonces;
