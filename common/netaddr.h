@@ -1,8 +1,9 @@
 /* netaddr.h - IPv4/IPv6 addresses as the protocol writes them.
  * Text form is canonical only: IPv4 dotted decimal without leading zeros, IPv6 in RFC 5952 form
  * (lower case, longest run of zero groups compressed, leftmost on a tie, no "::" for one group,
- * IPv4-mapped shown as ::ffff:a.b.c.d). The parser refuses every other spelling, so one address
- * has exactly one topic name. */
+ * IPv4-mapped shown as ::ffff:a.b.c.d; no other address is written with a dotted quad, so
+ * ::192.0.2.1 and 64:ff9b::192.0.2.1 are refused). The parser refuses every other spelling, so one
+ * address has exactly one topic name: canonical text is exactly what netaddr_format writes. */
 #ifndef MQTTIP_NETADDR_H
 #define MQTTIP_NETADDR_H
 
@@ -13,7 +14,7 @@
 #define NETADDR_STR_MAX 46 /* longest text form plus the terminating NUL */
 
 struct netaddr {
-	uint8_t family; /* 4 or 6 */
+	uint8_t family;	   /* 4 or 6 */
 	uint8_t bytes[16]; /* IPv4 uses the first 4 bytes; the rest are zero */
 };
 
@@ -21,7 +22,8 @@ struct netaddr {
 int netaddr_parse(const char *text, size_t len, struct netaddr *out);
 /* Writes the canonical text and a NUL; returns its length, or 0 if cap is too small. */
 size_t netaddr_format(const struct netaddr *a, char *buf, size_t cap);
-/* "a.b.c.d/len" or "v6/len" (canonical address, decimal length without leading zeros). */
+/* "a.b.c.d/len" or "v6/len" (canonical address, decimal length without leading zeros, at most
+ * 32 or 128). Host bits may be set: "10.1.2.3/24" is the address 10.1.2.3 with its prefix. */
 int netaddr_parse_prefix(const char *text, size_t len, struct netaddr *out, uint8_t *prefix_len);
 bool netaddr_equal(const struct netaddr *a, const struct netaddr *b);
 /* True when a lies inside prefix/prefix_len of the same family. */

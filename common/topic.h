@@ -5,14 +5,18 @@
  *   <p>/cert/<addr>      retained VPN certificate    TOPIC_CERT (address in .dst)
  *   <p>/<dst>            legacy MQTT_VPN packets     TOPIC_LEGACY
  * Addresses must be canonical (netaddr.h). A topic under the prefix that matches none of these is
- * TOPIC_INVALID; a topic outside the prefix is TOPIC_OUTSIDE. Parsing never allocates and is
- * O(length). */
+ * TOPIC_INVALID; a topic outside the prefix is TOPIC_OUTSIDE. Parsing never allocates, reads
+ * only topic[0..len) and is O(length). Also TOPIC_INVALID (see topic.c and PROTOCOL.md): the topic
+ * equal to the prefix, a filter whose first level is "+" or "#", any '+', '#' or NUL under the
+ * prefix, DATA/KX with <dst> and <src> of different families, IPv4-mapped IPv6 addresses, and
+ * every topic when the prefix is unusable (empty, over TOPIC_PREFIX_MAX, or holding '/', '+',
+ * '#'). */
 #ifndef MQTTIP_TOPIC_H
 #define MQTTIP_TOPIC_H
 
 #include "netaddr.h"
 
-#define TOPIC_MAX 160 /* longest topic we build, with the NUL, for a prefix of up to 64 bytes */
+#define TOPIC_MAX	 160 /* longest topic we build, with the NUL, for a prefix of up to 64 bytes */
 #define TOPIC_PREFIX_MAX 64
 
 enum topic_kind {
@@ -33,7 +37,8 @@ struct topic {
 /* Classifies topic[0..len) under prefix; fills out and returns its kind. */
 enum topic_kind topic_parse(const char *prefix, const char *topic, size_t len, struct topic *out);
 
-/* Builders write a NUL-terminated topic; return its length, or 0 if cap is too small. */
+/* Builders write a NUL-terminated topic; return its length, or 0 if cap is too small or the
+ * topic would not parse back (unusable prefix, mixed families, IPv4-mapped or bogus address). */
 size_t topic_data(char *buf, size_t cap, const char *prefix, const struct netaddr *dst,
 		  const struct netaddr *src);
 size_t topic_kx(char *buf, size_t cap, const char *prefix, const struct netaddr *dst,
