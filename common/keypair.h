@@ -20,10 +20,10 @@ struct keypair {
 	uint8_t recv_key[MQTTIP_KEY_LEN];
 	uint64_t send_counter; /* next counter to use */
 	struct replay_window replay;
-	uint32_t local_index; /* what the peer puts in receiver_index when writing to us */
+	uint32_t local_index;  /* what the peer puts in receiver_index when writing to us */
 	uint32_t remote_index; /* what we put in receiver_index when writing to the peer */
-	uint64_t birth_ms; /* monotonic clock at creation */
-	bool is_initiator; /* we sent the initiation that made it */
+	uint64_t birth_ms;     /* monotonic clock at creation */
+	bool is_initiator;     /* we sent the initiation that made it */
 	bool valid;
 };
 
@@ -38,11 +38,11 @@ struct keypair_params {
 enum keypair_error {
 	KEYPAIR_OK = 0,
 	KEYPAIR_ERR_MALFORMED = -1, /* too short, wrong type, reserved bits set */
-	KEYPAIR_ERR_INVALID = -2, /* keypair not valid (wiped or never set) */
-	KEYPAIR_ERR_EXPIRED = -3, /* older than reject_after_ms */
+	KEYPAIR_ERR_INVALID = -2,   /* keypair not valid (wiped or never set) */
+	KEYPAIR_ERR_EXPIRED = -3,   /* older than reject_after_ms */
 	KEYPAIR_ERR_EXHAUSTED = -4, /* counter reached reject_after_messages */
-	KEYPAIR_ERR_AUTH = -5, /* tag did not verify: tampered or wrong key */
-	KEYPAIR_ERR_REPLAY = -6, /* counter seen before or left of the window */
+	KEYPAIR_ERR_AUTH = -5,	    /* tag did not verify: tampered or wrong key */
+	KEYPAIR_ERR_REPLAY = -6,    /* counter seen before or left of the window */
 	KEYPAIR_ERR_BUFFER = -7,
 };
 
@@ -54,15 +54,24 @@ int transport_receiver_index(const uint8_t *msg, size_t len, uint32_t *index);
 
 /* buf holds body_len bytes of body at buf + MQTTIP_TRANSPORT_HEADER_LEN and has room for the
  * tag after it (cap). Writes header and tag, encrypts in place; *msg_len = whole message. */
-int keypair_seal(struct keypair *kp, uint64_t now_ms, const struct keypair_params *p,
-		 uint8_t *buf, size_t cap, size_t body_len, size_t *msg_len);
-/* Decrypts msg in place; on success *body points into msg and *body_len is its length. */
-int keypair_open(struct keypair *kp, uint64_t now_ms, const struct keypair_params *p,
-		 uint8_t *msg, size_t msg_len, uint8_t **body, size_t *body_len);
-/* True when this keypair, used for sending, is old enough (time or messages) that the
- * initiator side should start a new handshake (PROTOCOL.md "Timers"). */
+int keypair_seal(struct keypair *kp, uint64_t now_ms, const struct keypair_params *p, uint8_t *buf,
+		 size_t cap, size_t body_len, size_t *msg_len);
+/* Decrypts msg in place; on success *body points into msg and *body_len is its length. Order:
+ * header checks, keypair valid and not expired, counter below the limit, replay pre-check (no
+ * update), tag verification and decryption, then the window update. After KEYPAIR_ERR_AUTH the
+ * bytes after the header may have been zeroed (libsodium clears its output on a bad tag). The
+ * receiver index is authenticated (AD) but not compared: callers pick kp by it. */
+int keypair_open(struct keypair *kp, uint64_t now_ms, const struct keypair_params *p, uint8_t *msg,
+		 size_t msg_len, uint8_t **body, size_t *body_len);
+/* True when this keypair, used for sending, calls for a new handshake (PROTOCOL.md "Timers"):
+ * it cannot seal any more (keypair_can_seal), or send_counter >= rekey_after_messages (either
+ * side), or we are its initiator and its age >= rekey_after_ms. */
 bool keypair_wants_rekey(const struct keypair *kp, uint64_t now_ms, const struct keypair_params *p);
+/* True when not valid or age (now_ms - birth_ms; 0 if the clock reads earlier) >=
+ * reject_after_ms. */
 bool keypair_is_expired(const struct keypair *kp, uint64_t now_ms, const struct keypair_params *p);
+/* True when keypair_seal() would accept now: valid, not expired, send counter not exhausted. */
+bool keypair_can_seal(const struct keypair *kp, uint64_t now_ms, const struct keypair_params *p);
 void keypair_wipe(struct keypair *kp);
 
 #endif

@@ -16,7 +16,11 @@ struct replay_window {
 };
 
 void replay_init(struct replay_window *w);
-/* True, and the counter recorded, when counter is fresh; false for replays and too-old ones. */
+/* True when counter would be accepted now; changes nothing. Lets a receiver refuse an obvious
+ * replay before spending a decryption on it. */
+bool replay_check(const struct replay_window *w, uint64_t counter);
+/* True, and the counter recorded, when counter is fresh; false for replays and too-old ones.
+ * Counters >= MQTTIP_REJECT_AFTER_MESSAGES are always refused. */
 bool replay_check_and_update(struct replay_window *w, uint64_t counter);
 
 #endif

@@ -1,0 +1,15 @@
+# Transport: replay window, keypair seal/open, session rotation, batch bodies (common/ replay.c
+# keypair.c session.c batch.c), their fuzz targets and the transport microbenchmark.
+mqttip_unit_test(test_replay SOURCES unit/test_replay.c LIBS mqttip_transport)
+mqttip_unit_test(test_keypair SOURCES unit/test_keypair.c LIBS mqttip_transport)
+mqttip_unit_test(test_session SOURCES unit/test_session.c LIBS mqttip_transport)
+mqttip_unit_test(test_batch SOURCES unit/test_batch.c LIBS mqttip_transport)
+
+mqttip_fuzz_target(fuzz_transport fuzz/fuzz_transport.c mqttip_transport)
+mqttip_fuzz_target(fuzz_batch fuzz/fuzz_batch.c mqttip_transport)
+
+# Not a test: prints figures. The smoke test runs it for a few iterations so it keeps working.
+add_executable(bench_transport bench/bench_transport.c)
+target_link_libraries(bench_transport PRIVATE mqttip_transport)
+add_test(NAME bench_transport_smoke COMMAND bench_transport 3)
+set_tests_properties(bench_transport_smoke PROPERTIES LABELS unit)
