@@ -4,7 +4,12 @@
  *   n_routes(1) {same}... | x25519_public(32) | not_before(8) not_after(8) serial(8) |
  *   ca_key_id(8) | signature(64) over every byte before it.
  * Decoding is strict (every length checked, no trailing bytes, canonical prefixes with host bits
- * zero for routes) and allocation-free. Verification returns a distinct error per reason. */
+ * zero for routes) and allocation-free. Verification returns a distinct error per reason.
+ * A node address is a unicast host address with its subnet's prefix length (10.0.1.2/24): not the
+ * subnet's own address, not an IPv4 subnet's broadcast address (both allowed in /31 /32 /127
+ * /128), not unspecified, multicast, 255.255.255.255 or IPv4-mapped IPv6. A name does not start
+ * with '.' or '-'. Encoder and decoder apply the same rules, so a decodable certificate has
+ * exactly one encoding. */
 #ifndef MQTTIP_CERT_H
 #define MQTTIP_CERT_H
 
@@ -35,12 +40,12 @@ struct cert {
 enum cert_error {
 	CERT_OK = 0,
 	CERT_ERR_MALFORMED = -1, /* truncated, bad magic/version, bad lengths, trailing bytes */
-	CERT_ERR_WRONG_CA = -2, /* ca_key_id is not the given CA's */
+	CERT_ERR_WRONG_CA = -2,	 /* ca_key_id is not the given CA's */
 	CERT_ERR_SIGNATURE = -3, /* signature does not verify (tampered) */
 	CERT_ERR_NOT_YET_VALID = -4,
 	CERT_ERR_EXPIRED = -5,
 	CERT_ERR_ADDR_NOT_IN_CERT = -6,
-	CERT_ERR_BUFFER = -7, /* output buffer too small */
+	CERT_ERR_BUFFER = -7,  /* output buffer too small */
 	CERT_ERR_INVALID = -8, /* encode: a field out of range */
 };
 
@@ -50,15 +55,20 @@ void cert_ca_key_id(const uint8_t ca_public[32], uint8_t key_id[MQTTIP_CERT_KEY_
 /* Encodes and signs c with the CA's Ed25519 secret key (64 bytes, libsodium layout); fills
  * c->ca_key_id and c->signature. Returns the length written or a negative cert_error. */
 int cert_encode_sign(struct cert *c, const uint8_t ca_secret[64], uint8_t *out, size_t cap);
-/* Parses without checking the signature. */
+/* Parses without checking the signature. On any error *out is zeroed. */
 int cert_decode(const uint8_t *buf, size_t len, struct cert *out);
-/* Decodes, then checks CA, signature and validity at now (unix seconds). */
+/* Decodes (CERT_ERR_MALFORMED), then checks in this order: key id of ca_public
+ * (CERT_ERR_WRONG_CA), signature (CERT_ERR_SIGNATURE), now < not_before (CERT_ERR_NOT_YET_VALID),
+ * now >= not_after (CERT_ERR_EXPIRED); now is unix seconds. *out is filled only on CERT_OK and
+ * zeroed otherwise. */
 int cert_verify(const uint8_t *buf, size_t len, const uint8_t ca_public[32], uint64_t now,
 		struct cert *out);
-/* CERT_OK when a is one of the node's addresses or inside one of its routes; used for the inner
- * source of received packets and for the topic <src> of handshakes. */
+/* CERT_OK when a is one of the node's addresses or inside one of its routes (same family only;
+ * the prefix length of a node address does not widen it); used for the inner source of received
+ * packets. CERT_ERR_ADDR_NOT_IN_CERT otherwise. */
 int cert_check_source(const struct cert *c, const struct netaddr *a);
-/* CERT_OK when a is exactly one of the node's own addresses (topics, directory). */
+/* CERT_OK when a is exactly one of the node's own addresses (topic <src> of handshakes,
+ * directory); CERT_ERR_ADDR_NOT_IN_CERT otherwise. */
 int cert_check_owns(const struct cert *c, const struct netaddr *a);
 
 #endif
