@@ -7,10 +7,12 @@
 
 /* Versions and labels */
 #define MQTTIP_PROTOCOL_VERSION 1
-#define MQTTIP_NOISE_PROTOCOL   "Noise_IKpsk2_25519_ChaChaPoly_SHA256"
-#define MQTTIP_PROLOGUE_LABEL   "mqttip/1" /* 8 bytes, first field of the prologue */
-#define MQTTIP_LABEL_MAC1       "mac1----"
-#define MQTTIP_TOPIC_PREFIX     "mqttip" /* default; configurable per deployment */
+#define MQTTIP_NOISE_PROTOCOL	"Noise_IKpsk2_25519_ChaChaPoly_SHA256"
+#define MQTTIP_PROLOGUE_LABEL	"mqttip/1" /* 8 bytes, first field of the prologue */
+#define MQTTIP_LABEL_MAC1	"mac1----"
+#define MQTTIP_TOPIC_PREFIX	"mqttip"	     /* default; configurable per deployment */
+#define MQTTIP_SYS_PREFIX	"$SYS/broker/mqttip" /* broker plugin's tree, admins only */
+#define MQTTIP_METRICS_TOPIC	"$SYS/broker/mqttip/metrics" /* plugin's JSON document */
 
 /* Message types (first byte of every handshake and transport message) */
 #define MQTTIP_MSG_INITIATION 1
@@ -18,30 +20,31 @@
 #define MQTTIP_MSG_TRANSPORT  4
 
 /* Primitive sizes */
-#define MQTTIP_KEY_LEN       32 /* X25519 keys, ChaCha20-Poly1305 keys, PSK */
-#define MQTTIP_HASH_LEN      32 /* SHA-256 */
-#define MQTTIP_AEAD_TAG_LEN  16
-#define MQTTIP_MAC_LEN       16 /* mac1: HMAC-SHA-256 truncated */
-#define MQTTIP_TIMESTAMP_LEN 12 /* TAI64N, big-endian: compares with memcmp */
+#define MQTTIP_KEY_LEN	      32 /* X25519 keys, ChaCha20-Poly1305 keys, PSK */
+#define MQTTIP_HASH_LEN	      32 /* SHA-256 */
+#define MQTTIP_AEAD_TAG_LEN   16
+#define MQTTIP_MAC_LEN	      16 /* mac1: HMAC-SHA-256 truncated */
+#define MQTTIP_TIMESTAMP_LEN  12 /* TAI64N, big-endian: compares with memcmp */
 #define MQTTIP_NETWORK_ID_LEN 32 /* the network CA's Ed25519 public key */
 
 /* Handshake messages (see PROTOCOL.md "Handshake") */
 #define MQTTIP_INITIATION_FIXED_LEN                                                                \
-	(4 + 4 + MQTTIP_KEY_LEN + (MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN) +                        \
-	 MQTTIP_TIMESTAMP_LEN + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN) /* plus the certificate */
-#define MQTTIP_RESPONSE_LEN (4 + 4 + 4 + MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN)
+	(4 + 4 + MQTTIP_KEY_LEN + (MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN) + MQTTIP_TIMESTAMP_LEN +  \
+	 MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN) /* plus the certificate */
+#define MQTTIP_RESPONSE_LEN	  (4 + 4 + 4 + MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN)
+#define MQTTIP_INITIATION_MAX_LEN (MQTTIP_INITIATION_FIXED_LEN + MQTTIP_CERT_MAX_LEN)
 
 /* Transport messages */
 #define MQTTIP_TRANSPORT_HEADER_LEN 16 /* type, 3 reserved, receiver index, counter */
 #define MQTTIP_TRANSPORT_OVERHEAD   (MQTTIP_TRANSPORT_HEADER_LEN + MQTTIP_AEAD_TAG_LEN)
-#define MQTTIP_BATCH_RECORD_HEADER  2  /* big-endian length before each IP packet */
-#define MQTTIP_MAX_IP_PACKET        1500
-#define MQTTIP_MAX_BODY             16384 /* plaintext of one transport message */
+#define MQTTIP_BATCH_RECORD_HEADER  2 /* big-endian length before each IP packet */
+#define MQTTIP_MAX_IP_PACKET	    1500
+#define MQTTIP_MAX_BODY		    16384 /* plaintext of one transport message */
 #define MQTTIP_MAX_TRANSPORT_MSG    (MQTTIP_MAX_BODY + MQTTIP_TRANSPORT_OVERHEAD)
 
 /* Replay window (RFC 6479 bitmap): total bits kept, of which the last word is the moving slack */
 #define MQTTIP_REPLAY_BITS_TOTAL 2048
-#define MQTTIP_REPLAY_WINDOW     (MQTTIP_REPLAY_BITS_TOTAL - 64)
+#define MQTTIP_REPLAY_WINDOW	 (MQTTIP_REPLAY_BITS_TOTAL - 64)
 
 /* Counters and timers (milliseconds; rekey/reject times are defaults, configurable) */
 #define MQTTIP_REKEY_AFTER_MESSAGES  (UINT64_C(1) << 60)
@@ -49,26 +52,29 @@
 #define MQTTIP_REKEY_AFTER_TIME_MS   120000
 #define MQTTIP_REJECT_AFTER_TIME_MS  180000
 #define MQTTIP_REKEY_ATTEMPT_TIME_MS 90000
-#define MQTTIP_REKEY_TIMEOUT_MS      5000
+#define MQTTIP_REKEY_TIMEOUT_MS	     5000
 #define MQTTIP_KEEPALIVE_TIMEOUT_MS  10000
 
 /* Handshake flood limits, per sender address */
 #define MQTTIP_HANDSHAKE_RATE_PER_SEC 20
-#define MQTTIP_HANDSHAKE_BURST        5
+#define MQTTIP_HANDSHAKE_BURST	      5
+/* ... and across all senders together, so a flood from many addresses stays bounded too */
+#define MQTTIP_HANDSHAKE_GLOBAL_RATE_PER_SEC 100
+#define MQTTIP_HANDSHAKE_GLOBAL_BURST	     20
 
 /* VPN node certificates */
-#define MQTTIP_CERT_MAGIC       "MQC" /* followed by the format version byte */
-#define MQTTIP_CERT_VERSION     1
-#define MQTTIP_CERT_NAME_MAX    63
-#define MQTTIP_CERT_MAX_ADDRS   4
-#define MQTTIP_CERT_MAX_ROUTES  8
-#define MQTTIP_CERT_KEY_ID_LEN  8 /* first bytes of SHA-256 of the issuing CA's public key */
-#define MQTTIP_CERT_SIG_LEN     64
-#define MQTTIP_CERT_MAX_LEN     512
+#define MQTTIP_CERT_MAGIC      "MQC" /* followed by the format version byte */
+#define MQTTIP_CERT_VERSION    1
+#define MQTTIP_CERT_NAME_MAX   63
+#define MQTTIP_CERT_MAX_ADDRS  4
+#define MQTTIP_CERT_MAX_ROUTES 8
+#define MQTTIP_CERT_KEY_ID_LEN 8 /* first bytes of SHA-256 of the issuing CA's public key */
+#define MQTTIP_CERT_SIG_LEN    64
+#define MQTTIP_CERT_MAX_LEN    512
 
 /* Legacy MQTT_VPN (martin-ger) messages: nonce | 16 zero bytes | tag | ciphertext */
 #define MQTTIP_LEGACY_NONCE_LEN 24
-#define MQTTIP_LEGACY_ZERO_LEN  16
-#define MQTTIP_LEGACY_OVERHEAD  (MQTTIP_LEGACY_NONCE_LEN + MQTTIP_LEGACY_ZERO_LEN + 16)
+#define MQTTIP_LEGACY_ZERO_LEN	16
+#define MQTTIP_LEGACY_OVERHEAD	(MQTTIP_LEGACY_NONCE_LEN + MQTTIP_LEGACY_ZERO_LEN + 16)
 
 #endif
