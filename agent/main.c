@@ -1,0 +1,47 @@
+/* main.c - entry point of the mqttip program: dispatches to one command per file through a static
+ * table (name, function, one-line help), in the manner of wireguard-tools' wg. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+    {"pki", cmd_pki, "create the broker and VPN certificates and manage nodes"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: mqttip COMMAND [ARGS]...\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out,
+		"\n'mqttip COMMAND --help' describes a command; 'mqttip --version' prints %s.\n",
+		MQTTIP_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return MQTTIP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mqttip %s\n", MQTTIP_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "mqttip: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return MQTTIP_EXIT_USAGE;
+}

@@ -1,0 +1,48 @@
+/* pki.c - `mqttip pki SUBCOMMAND`: dispatch, one file per subcommand (pki_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "pki.h"
+
+static const struct pki_subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+} pki_subcommands[] = {
+    {"init", pki_init,
+     "DIR [--net PREFIX]... [--server-name NAME]... [--server-ip ADDR]... [--days N]"},
+    {"issue", pki_issue, "DIR NAME --addr ADDR[/LEN]... [--route PREFIX]... [--days N] [--admin]"},
+    {"revoke", pki_revoke, "DIR NAME"},
+    {"show", pki_show, "FILE"},
+    {"verify", pki_verify, "DIR FILE"},
+};
+
+static void pki_usage(FILE *out)
+{
+	fprintf(out, "Usage:\n");
+	for (size_t i = 0; i < sizeof(pki_subcommands) / sizeof(pki_subcommands[0]); i++)
+		fprintf(out, "  mqttip pki %s %s\n", pki_subcommands[i].name,
+			pki_subcommands[i].synopsis);
+	fprintf(out, "\n'mqttip pki SUBCOMMAND --help' describes one; docs/PKI.md describes the "
+		     "files.\n");
+}
+
+int cmd_pki(int argc, char **argv)
+{
+	if (argc < 2) {
+		pki_usage(stderr);
+		return MQTTIP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		pki_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(pki_subcommands) / sizeof(pki_subcommands[0]); i++) {
+		if (!strcmp(argv[1], pki_subcommands[i].name))
+			return pki_subcommands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "mqttip pki: unknown subcommand '%s'\n\n", argv[1]);
+	pki_usage(stderr);
+	return MQTTIP_EXIT_USAGE;
+}

@@ -1,0 +1,426 @@
+/* pki_issue.c - `mqttip pki issue DIR NAME --addr ...`: one node's X.509 client certificate and
+ * VPN node certificate with their keys, as separate files and as one bundle. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cert.h"
+#include "commands.h"
+#include "pki.h"
+#include "pki_args.h"
+#include "pki_block.h"
+#include "pki_ca.h"
+#include "pki_files.h"
+#include "pki_registry.h"
+#include "pki_x509.h"
+
+#define DEFAULT_NODE_DAYS 365
+#define BACKDATE_SECONDS  300
+
+enum { F_ADDR, F_ROUTE, F_DAYS, F_ADMIN };
+
+struct issue {
+	const char *dir, *name;
+	struct pki_ca ca;
+	struct pki_registry reg;
+	struct pki_node node;
+	struct cert cert;
+	uint8_t cert_bytes[MQTTIP_CERT_MAX_LEN];
+	int cert_len;
+	uint8_t x25519_secret[crypto_box_SECRETKEYBYTES];
+	EVP_PKEY *client_key;
+	X509 *client_cert;
+};
+
+static void list_networks(const struct pki_network *net, char *buf, size_t cap)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < net->n_nets && used < cap; i++) {
+		char p[NETADDR_STR_MAX + 8];
+
+		pki_prefix_format(&net->nets[i], p, sizeof(p));
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", p);
+	}
+}
+
+/* The addresses of a network that are no host's: its first (network; IPv6 subnet-router
+ * anycast) and, for IPv4, its last (broadcast). */
+static const char *reserved_host(const struct cert_prefix *net, const struct netaddr *a)
+{
+	struct cert_prefix host = {.addr = *a, .len = net->len};
+	size_t bits = a->family == 4 ? 32 : 128;
+	bool all_ones = true;
+
+	if (pki_prefix_is_network(&host))
+		return "network";
+	for (size_t bit = net->len; bit < bits; bit++) {
+		if (!(a->bytes[bit / 8] & (0x80u >> (bit % 8))))
+			all_ones = false;
+	}
+	return a->family == 4 && all_ones ? "broadcast" : NULL;
+}
+
+static int check_addresses(struct issue *is, const struct pki_flag *f)
+{
+	char nets[256];
+
+	list_networks(&is->ca.network, nets, sizeof(nets));
+	for (size_t i = 0; i < f->count; i++) {
+		const char *v = f->values[i], *slash = strchr(v, '/');
+		struct cert_prefix p = {0};
+		const struct cert_prefix *net = NULL;
+		const char *reserved;
+		char text[NETADDR_STR_MAX];
+
+		if (netaddr_parse(v, slash ? (size_t)(slash - v) : strlen(v), &p.addr) < 0 ||
+		    (slash && !pki_prefix_parse(v, &p))) {
+			fprintf(stderr,
+				"mqttip pki issue: --addr %s is not an address; write it like "
+				"10.0.1.2/24 or fd00:1:2:3::2/64 (canonical form)\n",
+				v);
+			return MQTTIP_EXIT_USAGE;
+		}
+		netaddr_format(&p.addr, text, sizeof(text));
+		for (size_t j = 0; j < is->ca.network.n_nets; j++) {
+			const struct cert_prefix *n = &is->ca.network.nets[j];
+
+			if (netaddr_in_prefix(&p.addr, &n->addr, n->len))
+				net = n;
+		}
+		if (!net)
+			return pki_fail("address %s is outside the VPN networks of %s (%s); pick "
+					"one inside them",
+					text, is->dir, nets);
+		if (slash && p.len != net->len)
+			return pki_fail("--addr %s: the prefix length must be /%u, that of its "
+					"network; or leave it out",
+					v, net->len);
+		p.len = net->len;
+		reserved = reserved_host(net, &p.addr);
+		if (reserved)
+			return pki_fail("address %s is the %s address of its network; pick a host "
+					"address",
+					text, reserved);
+		for (size_t j = 0; j < is->node.n_addrs; j++) {
+			if (netaddr_equal(&is->node.addrs[j].addr, &p.addr))
+				return pki_fail("address %s given twice; give each once", text);
+		}
+		for (size_t k = 0; k < is->reg.n; k++) {
+			const struct pki_node *o = &is->reg.nodes[k];
+
+			for (size_t j = 0; !o->revoked && j < o->n_addrs; j++) {
+				if (netaddr_equal(&o->addrs[j].addr, &p.addr))
+					return pki_fail("address %s is already held by node %s; "
+							"pick another (or revoke %s first)",
+							text, o->name, o->name);
+			}
+		}
+		is->node.addrs[is->node.n_addrs++] = p;
+	}
+	return 0;
+}
+
+static int check_routes(struct issue *is, const struct pki_flag *f)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		const char *v = f->values[i];
+		struct cert_prefix p;
+
+		if (!pki_prefix_parse(v, &p) || !pki_prefix_is_network(&p)) {
+			fprintf(stderr,
+				"mqttip pki issue: --route %s is not a network prefix; write it "
+				"like 192.168.5.0/24 (host bits zero)\n",
+				v);
+			return MQTTIP_EXIT_USAGE;
+		}
+		for (size_t j = 0; j < is->ca.network.n_nets; j++) {
+			if (pki_prefix_overlap(&p, &is->ca.network.nets[j]))
+				return pki_fail("--route %s overlaps the VPN network; a gateway "
+						"routes prefixes outside it, nodes inside get "
+						"--addr",
+						v);
+		}
+		for (size_t j = 0; j < is->node.n_routes; j++) {
+			if (pki_prefix_overlap(&p, &is->node.routes[j]))
+				return pki_fail("--route %s overlaps another --route; give "
+						"disjoint prefixes",
+						v);
+		}
+		for (size_t k = 0; k < is->reg.n; k++) {
+			const struct pki_node *o = &is->reg.nodes[k];
+
+			for (size_t j = 0; !o->revoked && j < o->n_routes; j++) {
+				if (pki_prefix_overlap(&p, &o->routes[j]))
+					return pki_fail("--route %s overlaps a route of node %s; "
+							"one gateway per prefix",
+							v, o->name);
+			}
+		}
+		is->node.routes[is->node.n_routes++] = p;
+	}
+	return 0;
+}
+
+static int make_certificates(struct issue *is, time_t now, time_t not_after)
+{
+	struct netaddr ips[MQTTIP_CERT_MAX_ADDRS];
+	struct pki_x509_subject subject = {.cn = is->name, .ips = ips, .n_ips = is->node.n_addrs};
+	struct cert check;
+	int err;
+
+	for (size_t i = 0; i < is->node.n_addrs; i++)
+		ips[i] = is->node.addrs[i].addr;
+	is->client_key = pki_x509_keygen();
+	is->client_cert = is->client_key ? pki_x509_make_leaf(&subject, is->client_key,
+							      is->ca.broker_ca, is->ca.broker_key,
+							      now - BACKDATE_SECONDS, not_after)
+					 : NULL;
+	if (!is->client_cert || !pki_x509_serial_hex(is->client_cert, is->node.x509_serial))
+		return pki_fail("cannot create the client certificate: %s", pki_x509_error());
+
+	memset(&is->cert, 0, sizeof(is->cert));
+	snprintf(is->cert.name, sizeof(is->cert.name), "%s", is->name);
+	is->cert.n_addrs = is->node.n_addrs;
+	memcpy(is->cert.addrs, is->node.addrs, sizeof(is->node.addrs));
+	is->cert.n_routes = is->node.n_routes;
+	memcpy(is->cert.routes, is->node.routes, sizeof(is->node.routes));
+	crypto_box_keypair(is->cert.x25519_public, is->x25519_secret);
+	is->cert.not_before = (uint64_t)(now - BACKDATE_SECONDS);
+	is->cert.not_after = (uint64_t)not_after;
+	do
+		randombytes_buf(&is->cert.serial, sizeof(is->cert.serial));
+	while (is->cert.serial == 0);
+	is->node.vpn_serial = is->cert.serial;
+	is->cert_len = cert_encode_sign(&is->cert, is->ca.network_secret, is->cert_bytes,
+					sizeof(is->cert_bytes));
+	if (is->cert_len < 0)
+		return pki_fail("cannot create the VPN node certificate: %s",
+				cert_strerror(is->cert_len));
+	/* What we hand out must pass the check every peer will make. */
+	err = cert_verify(is->cert_bytes, (size_t)is->cert_len, is->ca.network_public,
+			  (uint64_t)now, &check);
+	if (err != CERT_OK)
+		return pki_fail("the new VPN node certificate does not verify (%s); report this "
+				"bug",
+				cert_strerror(err));
+	return 0;
+}
+
+static void node_comment(struct pki_text *t, const struct issue *is, const char *what)
+{
+	char p[NETADDR_STR_MAX + 8];
+
+	pki_text_printf(t, "# mqttip %s of node %s\n# addresses", what, is->name);
+	for (size_t i = 0; i < is->node.n_addrs; i++) {
+		pki_prefix_format(&is->node.addrs[i], p, sizeof(p));
+		pki_text_printf(t, " %s", p);
+	}
+	for (size_t i = 0; i < is->node.n_routes; i++) {
+		pki_prefix_format(&is->node.routes[i], p, sizeof(p));
+		pki_text_printf(t, "%s%s", i ? " " : "\n# routes ", p);
+	}
+	pki_text_printf(t, "\n");
+}
+
+/* Writes the node's files; the bundle is the same blocks in one file (docs/PKI.md "Bundle"). */
+static int write_node_files(struct issue *is)
+{
+	unsigned char *ca_der = NULL, *crt_der = NULL, *key_der = NULL;
+	int ca_len = pki_x509_cert_der(is->ca.broker_ca, &ca_der);
+	int crt_len = pki_x509_cert_der(is->client_cert, &crt_der);
+	int key_len = pki_x509_key_der(is->client_key, &key_der);
+	char nodedir[PKI_PATH_MAX], path[PKI_PATH_MAX];
+	struct pki_text t;
+	int rc = MQTTIP_EXIT_FAILED;
+
+	memset(&t, 0, sizeof(t));
+	if (ca_len <= 0 || crt_len <= 0 || key_len <= 0) {
+		pki_fail("cannot encode the certificates: %s", pki_x509_error());
+		goto out;
+	}
+	if (!pki_path(nodedir, "%s/%s/%s", is->dir, PKI_D_NODES, is->name) ||
+	    pki_mkdir(nodedir) < 0) {
+		pki_fail("cannot create %s/%s/%s: %s; check that %s is writable", is->dir,
+			 PKI_D_NODES, is->name, strerror(errno), is->dir);
+		goto out;
+	}
+#define NODE_PATH(file)                                                                            \
+	if (!pki_path(path, "%s/%s", nodedir, file)) {                                             \
+		pki_fail("%s: path too long", nodedir);                                            \
+		goto out;                                                                          \
+	}
+	NODE_PATH("ca.crt");
+	if (pki_x509_write_cert(path, is->ca.broker_ca) < 0)
+		goto write_failed;
+	NODE_PATH("client.crt");
+	if (pki_x509_write_cert(path, is->client_cert) < 0)
+		goto write_failed;
+	NODE_PATH("client.key");
+	if (pki_x509_write_key(path, is->client_key) < 0)
+		goto write_failed;
+
+	memset(&t, 0, sizeof(t));
+	node_comment(&t, is, "VPN node certificate");
+	pki_text_block(&t, PKI_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
+	NODE_PATH("node.cert");
+	if (pki_write_text(path, &t, PKI_MODE_PUBLIC))
+		goto out;
+	memset(&t, 0, sizeof(t));
+	pki_text_printf(&t, "# mqttip VPN node key (X25519) of node %s: secret\n", is->name);
+	pki_text_block(&t, PKI_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
+	NODE_PATH("node.key");
+	if (pki_write_text(path, &t, PKI_MODE_SECRET))
+		goto out;
+	memset(&t, 0, sizeof(t));
+	pki_text_printf(&t, "# mqttip VPN network CA public key (Ed25519): the network id\n");
+	pki_text_block(&t, PKI_LABEL_NETWORK_CA, is->ca.network_public,
+		       sizeof(is->ca.network_public));
+	NODE_PATH("network-ca.pub");
+	if (pki_write_text(path, &t, PKI_MODE_PUBLIC))
+		goto out;
+
+	sodium_memzero(&t, sizeof(t));
+	node_comment(&t, is, "bundle 1 (secret: holds private keys)");
+	pki_text_block(&t, PKI_LABEL_BROKER_CA, ca_der, (size_t)ca_len);
+	pki_text_block(&t, PKI_LABEL_CLIENT_CERT, crt_der, (size_t)crt_len);
+	pki_text_block(&t, PKI_LABEL_CLIENT_KEY, key_der, (size_t)key_len);
+	pki_text_block(&t, PKI_LABEL_NETWORK_CA, is->ca.network_public,
+		       sizeof(is->ca.network_public));
+	pki_text_block(&t, PKI_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
+	pki_text_block(&t, PKI_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
+	if (!pki_path(path, "%s/%s.bundle", nodedir, is->name)) {
+		pki_fail("%s: path too long", nodedir);
+		goto out;
+	}
+	rc = pki_write_text(path, &t, PKI_MODE_SECRET);
+	goto out;
+#undef NODE_PATH
+write_failed:
+	pki_fail("cannot write %s: %s", path, pki_x509_error());
+out:
+	sodium_memzero(&t, sizeof(t));
+	OPENSSL_free(ca_der);
+	OPENSSL_free(crt_der);
+	if (key_der)
+		OPENSSL_clear_free(key_der, (size_t)key_len);
+	return rc;
+}
+
+static int update_policy(struct issue *is, bool admin)
+{
+	struct pki_text t;
+	char p[NETADDR_STR_MAX + 8];
+
+	memset(&t, 0, sizeof(t));
+	if (admin)
+		pki_text_printf(&t, "admin %s\n", is->name);
+	for (size_t i = 0; i < is->node.n_routes; i++) {
+		pki_prefix_format(&is->node.routes[i], p, sizeof(p));
+		pki_text_printf(&t, "route %s %s\n", is->name, p);
+	}
+	return t.len ? pki_policy_append(is->dir, t.buf) : 0;
+}
+
+static int issue_run(struct issue *is, struct pki_flag *flags)
+{
+	time_t now = time(NULL), not_after;
+	long days = DEFAULT_NODE_DAYS;
+	const struct pki_node *dup;
+	int rc;
+
+	if (!pki_name_valid(is->name)) {
+		fprintf(stderr,
+			"mqttip pki issue: node name '%s' is not valid; use 1 to %d letters, "
+			"digits, '.', '_' or '-', not starting with '.' or '-'\n",
+			is->name, MQTTIP_CERT_NAME_MAX);
+		return MQTTIP_EXIT_USAGE;
+	}
+	if (flags[F_ADDR].count == 0) {
+		fprintf(stderr, "mqttip pki issue: give the node's address with --addr, e.g. "
+				"--addr 10.0.1.2/24\n");
+		return MQTTIP_EXIT_USAGE;
+	}
+	if (flags[F_DAYS].count && pki_args_days(flags[F_DAYS].values[0], &days) < 0) {
+		fprintf(stderr, "mqttip pki issue: --days %s: give a whole number from 1 to %d\n",
+			flags[F_DAYS].values[0], PKI_MAX_DAYS);
+		return MQTTIP_EXIT_USAGE;
+	}
+	rc = pki_ca_load(is->dir, &is->ca, true);
+	if (!rc)
+		rc = pki_lock(is->dir);
+	if (rc)
+		return rc;
+	rc = pki_registry_read(is->dir, &is->reg);
+	if (rc)
+		return rc;
+	dup = pki_registry_find(&is->reg, is->name);
+	if (dup)
+		return pki_fail("node %s already exists in %s/%s (%s); choose another name",
+				is->name, is->dir, PKI_F_NODES, dup->revoked ? "revoked" : "valid");
+	snprintf(is->node.name, sizeof(is->node.name), "%s", is->name);
+	rc = check_addresses(is, &flags[F_ADDR]);
+	if (!rc)
+		rc = check_routes(is, &flags[F_ROUTE]);
+	if (rc)
+		return rc;
+	not_after = now + (time_t)days * 86400;
+	if (not_after > is->ca.expires)
+		return pki_fail("--days %ld outlives the CAs of %s; give at most --days %lld", days,
+				is->dir, (long long)((is->ca.expires - now) / 86400));
+	is->node.not_after = not_after;
+	rc = make_certificates(is, now, not_after);
+	if (!rc)
+		rc = write_node_files(is);
+	if (!rc)
+		rc = pki_registry_add(&is->reg, &is->node);
+	if (!rc)
+		rc = pki_registry_write(is->dir, &is->reg);
+	if (!rc)
+		rc = update_policy(is, flags[F_ADMIN].count > 0);
+	if (rc)
+		return rc;
+	printf("node %s issued: %s/%s/%s/ (bundle: %s.bundle)\n", is->name, is->dir, PKI_D_NODES,
+	       is->name, is->name);
+	return 0;
+}
+
+int pki_issue(int argc, char **argv)
+{
+	struct pki_flag flags[] = {
+	    [F_ADDR] = {"--addr", true, MQTTIP_CERT_MAX_ADDRS,
+			"overlay address, ADDR or ADDR/LEN, inside a network of DIR"},
+	    [F_ROUTE] = {"--route", true, MQTTIP_CERT_MAX_ROUTES,
+			 "prefix this node routes for others (gateway)"},
+	    [F_DAYS] = {"--days", true, 1, "validity in days (default 365)"},
+	    [F_ADMIN] = {"--admin", false, 1, "may read the broker's mqttip metrics"},
+	};
+	struct pki_command_line cl = {
+	    .command = "mqttip pki issue",
+	    .positional_names = "DIR NAME",
+	    .n_positional = 2,
+	    .description = "Issues node NAME's certificates and keys into DIR/nodes/NAME/.",
+	    .flags = flags,
+	    .n_flags = sizeof(flags) / sizeof(flags[0]),
+	};
+	static struct issue is;
+	int rc = pki_args_exit_status(pki_args_parse(&cl, argc, argv));
+
+	if (rc >= 0)
+		return rc;
+	memset(&is, 0, sizeof(is));
+	is.dir = cl.positional[0];
+	is.name = cl.positional[1];
+	rc = issue_run(&is, flags);
+	X509_free(is.client_cert);
+	EVP_PKEY_free(is.client_key);
+	pki_registry_free(&is.reg);
+	pki_ca_free(&is.ca);
+	sodium_memzero(&is, sizeof(is));
+	return rc;
+}
