@@ -42,7 +42,8 @@ struct peer_table {
 /* storage: cap zeroed-or-not entries, cap in 1..PEER_TABLE_MAX. Returns 0, or -1 if cap is out
  * of range. */
 int peer_table_init(struct peer_table *t, struct peer *storage, size_t cap);
-/* The peer whose certificate owns a (address or route: cert_check_source), or NULL. */
+/* The peer whose certificate claims a most specifically, or NULL: one that has a as a node
+ * address, else the one with the longest route containing a (first slot on a tie). */
 struct peer *peer_table_find_addr(struct peer_table *t, const struct netaddr *a);
 /* The peer with this certificate's static key (one entry per node identity), or NULL. */
 struct peer *peer_table_find_static(struct peer_table *t, const uint8_t *static_public);
@@ -50,7 +51,8 @@ struct peer *peer_table_find_static(struct peer_table *t, const uint8_t *static_
 struct peer *peer_table_add(struct peer_table *t, const struct cert *c, const struct netaddr *addr);
 /* Wipes the peer's keys and handshake and frees its slot. */
 void peer_table_remove(struct peer_table *t, struct peer *p);
-/* A fresh receiver index for p: random_bits above the slot number. */
+/* A fresh receiver index for p: random_bits above the slot number, stepped on when p still uses
+ * that index (a valid keypair's local_index or its pending handshake's). */
 uint32_t peer_table_new_index(const struct peer_table *t, const struct peer *p,
 			      uint32_t random_bits);
 /* The peer a receiver index points to (slot in use), or NULL; it still has to own the index. */

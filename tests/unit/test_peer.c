@@ -36,6 +36,70 @@ static bool all_zero(const void *p, size_t n)
 	return true;
 }
 
+/* Routing picks the most specific owner, as cryptokey routing does: a node's own address beats
+ * any route that covers it, and a longer route beats a shorter one, whatever the slot order. */
+static void test_most_specific_owner(void)
+{
+	static struct peer storage[4];
+	struct peer_table t;
+	struct cert gw_wide = make_cert("gw-wide", "10.9.0.1", "10.0.0.0/8", 0x01);
+	struct cert gw_narrow = make_cert("gw-narrow", "10.9.0.2", "10.0.5.0/24", 0x02);
+	struct cert node = make_cert("node", "10.0.1.3", NULL, 0x03);
+	struct netaddr a_wide = addr("10.9.0.1"), a_narrow = addr("10.9.0.2");
+	struct netaddr a_node = addr("10.0.1.3"), behind = addr("10.0.5.7"),
+		       other = addr("10.7.7.7");
+
+	CHECK_EQ_INT(peer_table_init(&t, storage, 4), 0);
+	struct peer *pw = peer_table_add(&t, &gw_wide, &a_wide);
+	struct peer *pn = peer_table_add(&t, &gw_narrow, &a_narrow);
+	struct peer *pd = peer_table_add(&t, &node, &a_node);
+	CHECK(pw == &storage[0] && pn == &storage[1] && pd == &storage[2]);
+	CHECK(peer_table_find_addr(&t, &a_node) == pd);
+	CHECK(peer_table_find_addr(&t, &behind) == pn);
+	CHECK(peer_table_find_addr(&t, &other) == pw);
+	CHECK(peer_table_find_addr(&t, &a_wide) == pw);
+}
+
+/* A fresh index never equals one the peer still answers to (a live keypair's or the pending
+ * initiation's), even when the random bits repeat: session_find would pick the wrong keypair. */
+static void test_index_unique_per_peer(void)
+{
+	static struct peer storage[2];
+	struct peer_table t;
+	struct cert c = make_cert("a", "10.0.1.2", NULL, 0xaa);
+	struct netaddr a = addr("10.0.1.2");
+	struct keypair kp;
+	const uint32_t r = 0x12345678u;
+
+	CHECK_EQ_INT(peer_table_init(&t, storage, 2), 0);
+	peer_table_add(&t, &c, &a);
+	struct peer *p = peer_table_add(&t, &c, &a);
+	uint32_t first = peer_table_new_index(&t, p, r);
+
+	memset(&kp, 0, sizeof(kp));
+	kp.valid = true;
+	kp.is_initiator = true;
+	kp.local_index = first;
+	replay_init(&kp.replay);
+	session_install(&p->session, &kp);
+	uint32_t second = peer_table_new_index(&t, p, r);
+	CHECK(second != first);
+	CHECK_EQ_INT(second & (PEER_TABLE_MAX - 1), 1);
+	CHECK(peer_table_by_index(&t, second) == p);
+
+	p->handshake.state = HANDSHAKE_INITIATION_SENT;
+	p->handshake.is_initiator = true;
+	p->handshake.local_index = second;
+	uint32_t third = peer_table_new_index(&t, p, r);
+	CHECK(third != first && third != second);
+	CHECK_EQ_INT(third & (PEER_TABLE_MAX - 1), 1);
+
+	/* An index of a wiped keypair is free again. */
+	session_wipe(&p->session);
+	handshake_wipe(&p->handshake);
+	CHECK_EQ_INT(peer_table_new_index(&t, p, r), first);
+}
+
 int main(void)
 {
 	static struct peer storage[3];
@@ -101,5 +165,7 @@ int main(void)
 	CHECK(peer_table_find_addr(&t, &behind) == NULL);
 	CHECK(peer_table_add(&t, &cb, &a3) == pb); /* slot reused */
 	CHECK(peer_table_find_keypair(&t, ib, NULL) == NULL);
+	test_most_specific_owner();
+	test_index_unique_per_peer();
 	return check_done();
 }
