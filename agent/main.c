@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "top.h"
 
 static const struct command {
 	const char *name;
@@ -11,6 +12,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
     {"pki", cmd_pki, "create the broker and VPN certificates and manage nodes"},
+    {"top", cmd_top, "show the broker plugin's metrics: nodes, rates, denials (admin certificate)"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,59 @@
+/* metrics.h - traffic and ACL counters, per node name (certificate CN) and for clients without
+ * identity. A node's record lives from its first connection until the plugin unloads, so the
+ * counters survive reconnects; records are individually allocated and never move, so a
+ * connection keeps a plain pointer to its node's record (O(1) counting). */
+#ifndef MQTTIP_PLUGIN_METRICS_H
+#define MQTTIP_PLUGIN_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity.h"
+
+#define METRICS_MAX_NODES 65536
+#define METRICS_BUCKETS	  1024
+
+struct metrics_counters {
+	uint64_t published_msgs;  /* PUBLISH accepted from the client, any topic */
+	uint64_t published_bytes; /* their payload bytes */
+	uint64_t delivered_msgs;  /* messages the broker may deliver to the client (READ allowed) */
+	uint64_t delivered_bytes;
+	uint64_t handshake_msgs; /* published on <p>/kx/... */
+	uint64_t denied_subscribe;
+	uint64_t denied_publish;
+	uint64_t denied_read;
+	uint64_t connects;
+	uint64_t refused; /* connections refused by the policy (deny) */
+	uint64_t disconnects;
+	int64_t last_activity; /* unix seconds of the last counted event, 0 = never */
+};
+
+struct metrics_node {
+	char name[POLICY_NAME_MAX];
+	struct metrics_counters c;
+	uint32_t online; /* live connections with this identity */
+	uint8_t naddrs;	 /* addresses of the latest connection's certificate */
+	struct netaddr addrs[IDENTITY_MAX_ADDRS];
+	void *session; /* the newest live connection (owned by clients.c) */
+	struct metrics_node *hash_next;
+};
+
+struct metrics {
+	struct metrics_node **nodes; /* in order of first appearance */
+	size_t count, cap;
+	struct metrics_node *buckets[METRICS_BUCKETS];
+	struct metrics_counters anonymous; /* clients without usable identity, and overflow */
+};
+
+void metrics_init(struct metrics *m);
+void metrics_free(struct metrics *m);
+/* The record for name, created on first use; NULL when out of memory or METRICS_MAX_NODES. */
+struct metrics_node *metrics_node(struct metrics *m, const char *name);
+/* Sum over all nodes and the anonymous bucket; last_activity is the latest. */
+void metrics_total(const struct metrics *m, struct metrics_counters *out, uint32_t *online);
+
+/* Document renderers (metrics_json.c, prometheus.c). */
+char *metrics_json(const struct metrics *m, const char *prefix, unsigned interval, int64_t now);
+int prometheus_write(const struct metrics *m, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,48 @@
+# firmware_device.sh - shell functions for tests that run host-port devices (mqttip-device), sourced after
+# broker.sh (uses TB_DIR and TB_PIDS):
+#   dev_start NAME CMD...   runs CMD (mqttip-device ...) with its console on a fifo: output in
+#                           $TB_DIR/NAME.out, log in $TB_DIR/NAME.log
+#   dev_cmd NAME LINE       types LINE on the device's serial console
+#   dev_wait NAME FILE RE [SECONDS]   waits until $TB_DIR/NAME.FILE (out or log) matches RE
+#   dev_stop NAME           SIGTERM, and checks that it exits 0 with a clean sanitizer log
+declare -A DEV_PID DEV_FD
+
+dev_start() {
+	local name=$1 fd
+	shift
+	mkfifo "$TB_DIR/$name.in"
+	"$@" <"$TB_DIR/$name.in" >"$TB_DIR/$name.out" 2>"$TB_DIR/$name.log" &
+	DEV_PID[$name]=$!
+	TB_PIDS+=("$!")
+	exec {fd}>"$TB_DIR/$name.in"
+	DEV_FD[$name]=$fd
+}
+
+dev_cmd() {
+	echo "$2" >&"${DEV_FD[$1]}"
+}
+
+dev_wait() {
+	local name=$1 file=$2 re=$3 secs=${4:-10} i
+	for i in $(seq 1 $((secs * 10))); do
+		grep -Eq -- "$re" "$TB_DIR/$name.$file" && return 0
+		kill -0 "${DEV_PID[$name]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "--- $name.log" >&2
+	cat "$TB_DIR/$name.log" >&2
+	echo "--- $name.out" >&2
+	cat "$TB_DIR/$name.out" >&2
+	return 1
+}
+
+dev_stop() {
+	local name=$1 rc=0
+	kill "${DEV_PID[$name]}" 2>/dev/null || true
+	wait "${DEV_PID[$name]}" || rc=$?
+	if [ "$rc" != 0 ] || grep -Eq "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" \
+		"$TB_DIR/$name.log"; then
+		cat "$TB_DIR/$name.log" >&2
+		return 1
+	fi
+}

@@ -1,0 +1,349 @@
+# lab.sh - a network-namespace lab for tests that run real agents through a real broker.
+# Source it from a bash script (set -euo pipefail assumed), as root. Layout (names end in the
+# lab id, so several labs run side by side):
+#
+#   namespace mqb<id>    bridge br0 192.0.2.1/24, mosquitto: TLS + plugin on 192.0.2.1:8883
+#                        (the nodes' listener) and, with LAB_SPY=1, a plain listener without
+#                        the plugin on 192.0.2.1:1883 (the hostile "spy" that sees and injects all)
+#   namespace mqn<id>-i  eth0 192.0.2.(10+i)/24, veth to br0; the agent runs here (TUN mqttip0)
+#
+# Addresses exist only inside these namespaces (TEST-NET-1 for the underlay, 10.77.0.0/16 and
+# fd77::/64 for the overlay), so nothing touches the host's network. Functions:
+#   lab_init N [pki init flags]  namespaces, bridge, veths, a PKI (mqttip pki) with N nodes
+#                                node1..nodeN at 10.77.0.i and fd77::i; trap cleans everything
+#   lab_broker_start [name=value...]   mosquitto (TLS, plugin, policy) in the broker namespace;
+#                                extra plugin options as name=value
+#   lab_broker_kill / lab_broker_stop / lab_broker_cont   SIGKILL / SIGSTOP / SIGCONT
+#   lab_broker_pid               pid of mosquitto (empty if not running)
+#   lab_agent_start I [flags]    `mqttip up` for node I in its namespace (log: $LAB_DIR/nodeI.log)
+#   lab_agent_stop I / lab_agent_kill I   SIGTERM and wait / SIGKILL
+#   lab_agent_pid I / lab_agent_alive I
+#   lab_status I [--json]        `mqttip status` of node I
+#   lab_json I KEYPATH           one value from node I's status JSON (jsonget)
+#   lab_drops I REASON [PEER]    drop counter REASON of node I (summed over peers and global
+#                                unless PEER, a node number, is given)
+#   lab_addr I / lab_addr6 I     overlay addresses of node I
+#   lab_ns I / lab_bns           namespace names;  lab_exec I CMD...  run CMD in node I's ns
+#   lab_ping I J [count] [timeout]   ping node J's overlay address from node I, quiet
+#   lab_wait_ping I J [seconds]  retries until one ping gets through; prints the seconds taken
+#   lab_netem I SPEC... / lab_netem_clear I   tc netem on both directions of node I's link
+#   lab_link_down I / lab_link_up I            cut / restore node I's link (eth0 in its ns)
+#   lab_broker_netem SPEC... / lab_broker_netem_clear   netem on every link at the broker side
+#   lab_rss PID                  resident set size in KiB
+#   lab_bg CMD...                start a helper process whose pid the cleanup kills ($LAB_BG_PID)
+#   lab_fail MSG / lab_ok MSG
+# Environment: MQTTIP (the mqttip binary), MQTTIP_PLUGIN (mqttip_plugin.so), JSONGET (the
+# tests/adversarial jsonget tool) must point at built files; LAB_KEEP=1 keeps $LAB_DIR.
+
+LAB_ID="$$"
+LAB_DIR=""
+LAB_N=0
+LAB_BROKER_PID=""
+LAB_BROKER_PORT=8883
+LAB_SPY_PORT=1883
+LAB_BROKER_IP=192.0.2.1
+LAB_NETS=()
+LAB_PIDS=()
+LAB_BG_PID=""
+declare -A LAB_AGENT_PIDS=()
+
+lab_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+lab_ok() {
+	echo "ok: $*"
+}
+
+lab_bns() { echo "mqb$LAB_ID"; }
+lab_ns() { echo "mqn$LAB_ID-$1"; }
+lab_addr() { echo "10.77.0.$1"; }
+lab_addr6() { echo "fd77::$1"; }
+lab_exec() {
+	local i=$1
+	shift
+	ip netns exec "$(lab_ns "$i")" "$@"
+}
+
+lab_cleanup() {
+	local pid i ns
+	set +e
+	for i in "${!LAB_AGENT_PIDS[@]}"; do
+		kill -CONT "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
+		kill "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -CONT "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+	done
+	if [ -n "$LAB_BROKER_PID" ]; then
+		kill -CONT "$LAB_BROKER_PID" 2>/dev/null
+		kill "$LAB_BROKER_PID" 2>/dev/null
+	fi
+	sleep 0.3
+	for i in "${!LAB_AGENT_PIDS[@]}"; do
+		kill -KILL "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
+		wait "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}" $LAB_BROKER_PID; do
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${LAB_NETS[@]}"; do
+		# Anything still inside (a helper started by hand) dies with the namespace's last link.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
+		if [ -n "${LAB_KEEP:-}" ]; then
+			echo "kept $LAB_DIR" >&2
+		else
+			rm -rf "$LAB_DIR"
+		fi
+	fi
+}
+
+lab_require() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP: the lab needs root (network namespaces)" >&2; exit 77; }
+	[ -x "${MQTTIP:-}" ] || lab_fail "MQTTIP must name the mqttip binary"
+	[ -f "${MQTTIP_PLUGIN:-}" ] || lab_fail "MQTTIP_PLUGIN must name mqttip_plugin.so"
+}
+
+# lab_init N [extra `mqttip pki init` flags]
+lab_init() {
+	local n=$1 i ns vb
+	shift
+	lab_require
+	LAB_N=$n
+	LAB_DIR=$(mktemp -d /tmp/mqttip-lab.XXXXXX)
+	chmod 755 "$LAB_DIR"
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	ns=$(lab_bns)
+	ip netns add "$ns" && LAB_NETS+=("$ns")
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add br0 type bridge
+	ip -n "$ns" addr add "$LAB_BROKER_IP/24" dev br0
+	ip -n "$ns" link set br0 up
+	for i in $(seq 1 "$n"); do
+		ns=$(lab_ns "$i")
+		vb="vb${LAB_ID}x$i"
+		ip netns add "$ns" && LAB_NETS+=("$ns")
+		ip -n "$ns" link set lo up
+		ip link add "$vb" netns "$(lab_bns)" type veth peer name eth0 netns "$ns"
+		ip -n "$(lab_bns)" link set "$vb" master br0 up
+		ip -n "$ns" addr add "192.0.2.$((10 + i))/24" dev eth0
+		ip -n "$ns" link set eth0 up
+	done
+
+	"$MQTTIP" pki init "$LAB_DIR/pki" --net 10.77.0.0/16 --net fd77::/64 \
+		--server-ip "$LAB_BROKER_IP" "$@" >/dev/null
+	for i in $(seq 1 "$n"); do
+		"$MQTTIP" pki issue "$LAB_DIR/pki" "node$i" --addr "$(lab_addr "$i")" \
+			--addr "$(lab_addr6 "$i")" >/dev/null
+	done
+	chmod -R a+rX "$LAB_DIR/pki"
+}
+
+# lab_broker_conf FILE [plugin name=value...]
+lab_broker_conf() {
+	local file=$1 kv p="$LAB_DIR/pki/broker"
+	shift
+	{
+		echo "per_listener_settings true"
+		echo "persistence false"
+		echo "log_dest stderr"
+		echo "log_type error"
+		echo "log_type warning"
+		echo "log_type notice"
+		echo "log_type information"
+		echo "connection_messages true"
+		echo "max_queued_messages 10000"
+		echo "user root"
+		echo "listener $LAB_BROKER_PORT $LAB_BROKER_IP"
+		echo "cafile $p/ca.crt"
+		echo "certfile $p/server.crt"
+		echo "keyfile $p/server.key"
+		echo "crlfile $p/crl.pem"
+		echo "require_certificate true"
+		echo "allow_anonymous true"
+		echo "plugin $MQTTIP_PLUGIN"
+		echo "plugin_opt_policy_file $p/policy"
+		echo "plugin_opt_metrics_interval 2"
+		for kv in "$@"; do
+			echo "plugin_opt_${kv%%=*} ${kv#*=}"
+		done
+		if [ -n "${LAB_SPY:-}" ]; then
+			echo "listener $LAB_SPY_PORT $LAB_BROKER_IP"
+			echo "allow_anonymous true"
+		fi
+	} >"$file"
+}
+
+lab_broker_start() {
+	local conf="$LAB_DIR/mosquitto.conf" log="$LAB_DIR/broker.log"
+	lab_broker_conf "$conf" "$@"
+	if [ -n "${MQTTIP_BROKER_PRELOAD:-}" ]; then
+		LD_PRELOAD="$MQTTIP_BROKER_PRELOAD" \
+			ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:halt_on_error=1" \
+			ip netns exec "$(lab_bns)" mosquitto -c "$conf" >>"$log" 2>&1 &
+	else
+		ip netns exec "$(lab_bns)" mosquitto -c "$conf" >>"$log" 2>&1 &
+	fi
+	LAB_BROKER_PID=$!
+	for _ in $(seq 1 100); do
+		if ip netns exec "$(lab_bns)" ss -Htln "sport = :$LAB_BROKER_PORT" | grep -q .; then
+			return 0
+		fi
+		kill -0 "$LAB_BROKER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$log" >&2
+	lab_fail "mosquitto did not start"
+}
+
+lab_broker_pid() { echo "$LAB_BROKER_PID"; }
+
+lab_broker_kill() {
+	[ -n "$LAB_BROKER_PID" ] || return 0
+	kill -KILL "$LAB_BROKER_PID" 2>/dev/null || true
+	wait "$LAB_BROKER_PID" 2>/dev/null || true
+	LAB_BROKER_PID=""
+}
+
+lab_broker_stop() { kill -STOP "$LAB_BROKER_PID"; }
+lab_broker_cont() { kill -CONT "$LAB_BROKER_PID"; }
+
+lab_sock() { echo "$LAB_DIR/node$1.sock"; }
+
+# lab_agent_start I [extra flags for mqttip up]
+lab_agent_start() {
+	local i=$1 nd="$LAB_DIR/pki/nodes/node$1"
+	shift
+	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up --bundle "$nd/node$i.bundle" \
+		-b "mqtts://$LAB_BROKER_IP:$LAB_BROKER_PORT" -i mqttip0 \
+		--status-socket "$(lab_sock "$i")" "$@" >>"$LAB_DIR/node$i.log" 2>&1 &
+	LAB_AGENT_PIDS[$i]=$!
+}
+
+lab_agent_pid() { echo "${LAB_AGENT_PIDS[$1]:-}"; }
+lab_agent_alive() { [ -n "${LAB_AGENT_PIDS[$1]:-}" ] && kill -0 "${LAB_AGENT_PIDS[$1]}" 2>/dev/null; }
+
+lab_agent_stop() {
+	local pid=${LAB_AGENT_PIDS[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	unset "LAB_AGENT_PIDS[$1]"
+}
+
+lab_agent_kill() {
+	local pid=${LAB_AGENT_PIDS[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	unset "LAB_AGENT_PIDS[$1]"
+}
+
+# lab_wait_agent I [seconds]: until the status socket answers.
+lab_wait_agent() {
+	local i=$1 t=${2:-10}
+	for _ in $(seq 1 $((t * 10))); do
+		if "$MQTTIP" status --socket "$(lab_sock "$i")" >/dev/null 2>&1; then
+			return 0
+		fi
+		lab_agent_alive "$i" || break
+		sleep 0.1
+	done
+	tail -20 "$LAB_DIR/node$i.log" >&2
+	lab_fail "agent node$i did not come up"
+}
+
+lab_status() {
+	local i=$1
+	shift
+	"$MQTTIP" status --socket "$(lab_sock "$i")" "$@"
+}
+
+# lab_json I PATH: PATH as jsonget takes it.
+lab_json() {
+	lab_status "$1" --json | "$JSONGET" "$2"
+}
+
+# lab_drops I REASON [PEER]
+lab_drops() {
+	local i=$1 reason=$2 peer=${3:-}
+	if [ -n "$peer" ]; then
+		lab_status "$i" --json | "$JSONGET" --peer "$(lab_addr "$peer")" --drop "$reason"
+	else
+		lab_status "$i" --json | "$JSONGET" --drop "$reason"
+	fi
+}
+
+lab_ping() {
+	local i=$1 j=$2 c=${3:-1} w=${4:-2}
+	lab_exec "$i" ping -n -q -c "$c" -W "$w" "$(lab_addr "$j")" >/dev/null 2>&1
+}
+
+# lab_wait_ping I J [seconds]: prints the time until the first answer (seconds, 0.1 s steps).
+lab_wait_ping() {
+	local i=$1 j=$2 t=${3:-20} start now
+	start=$(date +%s.%N)
+	while true; do
+		if lab_exec "$i" ping -n -q -c 1 -W 1 "$(lab_addr "$j")" >/dev/null 2>&1; then
+			now=$(date +%s.%N)
+			awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f\n", b - a }'
+			return 0
+		fi
+		now=$(date +%s.%N)
+		if awk -v a="$start" -v b="$now" -v t="$t" 'BEGIN { exit !(b - a > t) }'; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+lab_netem() {
+	local i=$1
+	shift
+	lab_exec "$i" tc qdisc replace dev eth0 root netem "$@"
+	ip netns exec "$(lab_bns)" tc qdisc replace dev "vb${LAB_ID}x$i" root netem "$@"
+}
+
+lab_netem_clear() {
+	local i=$1
+	lab_exec "$i" tc qdisc del dev eth0 root 2>/dev/null || true
+	ip netns exec "$(lab_bns)" tc qdisc del dev "vb${LAB_ID}x$i" root 2>/dev/null || true
+}
+
+lab_broker_netem() {
+	local i
+	for i in $(seq 1 "$LAB_N"); do
+		lab_netem "$i" "$@"
+	done
+}
+
+lab_broker_netem_clear() {
+	local i
+	for i in $(seq 1 "$LAB_N"); do
+		lab_netem_clear "$i"
+	done
+}
+
+lab_link_down() { lab_exec "$1" ip link set eth0 down; }
+lab_link_up() {
+	lab_exec "$1" ip link set eth0 up
+	lab_exec "$1" ip addr replace "192.0.2.$((10 + $1))/24" dev eth0
+}
+
+lab_rss() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+lab_bg() {
+	"$@" &
+	LAB_BG_PID=$!
+	LAB_PIDS+=("$LAB_BG_PID")
+}
