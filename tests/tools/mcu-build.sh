@@ -31,7 +31,7 @@ done
 echo "static RAM per object (bytes):"
 riscv64-unknown-elf-size --format=berkeley "$out"/*.o | awk 'NR==1 || $2+$3 > 0 {print "  " $0}'
 echo "largest stack frames (bytes):"
-cat "$out"/*.su | sort -t$'\t' -k2 -n -r | head -n 8 | sed 's/^/  /'
+cat "$out"/*.su | sort -t$'\t' -k2 -n -r | sed -n '1,8s/^/  /p'
 
 sym_size() {
 	local hex
