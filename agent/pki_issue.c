@@ -393,12 +393,22 @@ static int issue_run(struct issue *is, struct pki_flag *flags)
 int pki_issue(int argc, char **argv)
 {
 	struct pki_flag flags[] = {
-	    [F_ADDR] = {"--addr", true, MQTTIP_CERT_MAX_ADDRS,
-			"overlay address, ADDR or ADDR/LEN, inside a network of DIR"},
-	    [F_ROUTE] = {"--route", true, MQTTIP_CERT_MAX_ROUTES,
-			 "prefix this node routes for others (gateway)"},
-	    [F_DAYS] = {"--days", true, 1, "validity in days (default 365)"},
-	    [F_ADMIN] = {"--admin", false, 1, "may read the broker's mqttip metrics"},
+	    [F_ADDR] = {.name = "--addr",
+			.takes_value = true,
+			.max = MQTTIP_CERT_MAX_ADDRS,
+			.help = "overlay address, ADDR or ADDR/LEN, inside a network of DIR"},
+	    [F_ROUTE] = {.name = "--route",
+			 .takes_value = true,
+			 .max = MQTTIP_CERT_MAX_ROUTES,
+			 .help = "prefix this node routes for others (gateway)"},
+	    [F_DAYS] = {.name = "--days",
+			.takes_value = true,
+			.max = 1,
+			.help = "validity in days (default 365)"},
+	    [F_ADMIN] = {.name = "--admin",
+			 .takes_value = false,
+			 .max = 1,
+			 .help = "may read the broker's mqttip metrics"},
 	};
 	struct pki_command_line cl = {
 	    .command = "mqttip pki issue",
