@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "commands.h"
+#include "demo.h"
+#include "status.h"
 #include "top.h"
+#include "up.h"
 
 static const struct command {
 	const char *name;
@@ -12,7 +15,10 @@ static const struct command {
 	const char *help;
 } commands[] = {
     {"pki", cmd_pki, "create the broker and VPN certificates and manage nodes"},
+    {"up", cmd_up, "run the tunnel daemon (TUN interface, broker, end-to-end encryption)"},
+    {"status", cmd_status, "show the running tunnel: broker, peers, handshakes, traffic, drops"},
     {"top", cmd_top, "show the broker plugin's metrics: nodes, rates, denials (admin certificate)"},
+    {"demo", cmd_demo, "run a broker and agents in network namespaces and show them at work"},
 };
 
 static void usage(FILE *out)

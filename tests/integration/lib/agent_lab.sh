@@ -61,9 +61,11 @@ lab_cleanup() {
 		kill "$LAB_BROKER_PID" 2>/dev/null || true
 		wait "$LAB_BROKER_PID" 2>/dev/null || true
 	fi
-	for n in "$NS_A" "$NS_B" "$NS_BR"; do
-		ip netns del "$n" 2>/dev/null || true
-	done
+	if [ -n "${LAB_NS_OURS:-}" ]; then
+		for n in "$NS_A" "$NS_B" "$NS_BR"; do
+			ip netns del "$n" 2>/dev/null || true
+		done
+	fi
 	tb_cleanup
 }
 
@@ -81,7 +83,19 @@ lab_init() {
 	[ -f "$PLUGIN" ] || lab_cannot_run "plugin $PLUGIN not built"
 	tb_init
 	trap lab_cleanup EXIT
-	ip netns add "$NS_BR" || lab_cannot_run "ip netns add failed"
+	# Namespace names must not collide with a concurrent test's: take the first free id.
+	local try
+	for try in $(seq 1 20); do
+		if ip netns add "$NS_BR" 2>/dev/null; then
+			LAB_NS_OURS=1
+			break
+		fi
+		[ "$try" -lt 20 ] || lab_cannot_run "ip netns add failed"
+		LAB_ID=$((RANDOM % 60000))
+		NS_BR="mqbr$LAB_ID"
+		NS_A="mqa$LAB_ID"
+		NS_B="mqb$LAB_ID"
+	done
 	ip netns add "$NS_A"
 	ip netns add "$NS_B"
 	local n

@@ -1,0 +1,402 @@
+/* config.c - one table of keys shared by the config file and the flags, so both accept exactly
+ * the same settings with the same checks. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto.h"
+
+enum key_kind { K_STR, K_PATH, K_BOOL, K_UINT, K_ADDR4, K_NETMASK, K_ADDR6, K_PREFIX6, K_MS };
+
+struct key {
+	const char *name;
+	int short_flag; /* 0: long only */
+	enum key_kind kind;
+	size_t offset;
+	size_t size;
+	unsigned min, max;
+};
+
+#define STR(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+#define NUM(field) offsetof(struct config, field), 0
+
+static const struct key keys[] = {
+    {"interface", 'i', K_STR, STR(ifname), 0, 0},
+    {"address", 'a', K_ADDR4, NUM(addr4), 0, 0},
+    {"netmask", 'm', K_NETMASK, NUM(prefix4), 0, 0},
+    {"address6", '6', K_ADDR6, NUM(addr6), 0, 0},
+    {"prefix6", 'x', K_PREFIX6, NUM(prefix6), 0, 0},
+    {"broker", 'b', K_STR, STR(broker), 0, 0},
+    {"client-id", 'n', K_STR, STR(client_id), 0, 0},
+    {"username", 'u', K_STR, STR(username), 0, 0},
+    {"password", 'p', K_STR, STR(password), 0, 0},
+    {"legacy-psk", 'k', K_STR, STR(legacy_psk), 0, 0},
+    {"prefix", 't', K_STR, STR(prefix), 0, 0},
+    {"debug", 'd', K_BOOL, NUM(debug), 0, 0},
+    {"bundle", 0, K_PATH, STR(bundle), 0, 0},
+    {"cert", 0, K_PATH, STR(cert), 0, 0},
+    {"key", 0, K_PATH, STR(key), 0, 0},
+    {"cafile", 0, K_PATH, STR(cafile), 0, 0},
+    {"node-cert", 0, K_PATH, STR(node_cert), 0, 0},
+    {"node-key", 0, K_PATH, STR(node_key), 0, 0},
+    {"network-ca", 0, K_PATH, STR(network_ca), 0, 0},
+    {"psk", 0, K_PATH, STR(psk), 0, 0},
+    {"status-socket", 0, K_PATH, STR(status_socket), 0, 0},
+    {"mtu", 0, K_UINT, NUM(mtu), 576, MQTTIP_MAX_IP_PACKET},
+    {"max-peers", 0, K_UINT, NUM(max_peers), 1, 4096},
+    {"queue-per-peer", 0, K_UINT, NUM(queue_per_peer), 1, 1024},
+    {"mqtt-keepalive", 0, K_UINT, NUM(mqtt_keepalive), 5, 3600},
+    {"broadcast-peers", 0, K_UINT, NUM(broadcast_peers), 0, 256},
+    {"rekey-after", 0, K_MS, NUM(rekey_after_ms), 10, 86400},
+    {"reject-after", 0, K_MS, NUM(reject_after_ms), 15, 86400},
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->ifname, "mqttip0");
+	strcpy(c->prefix, MQTTIP_TOPIC_PREFIX);
+	c->prefix4 = 24;
+	c->prefix6 = 64;
+	c->mtu = 1400;
+	c->max_peers = 1024;
+	c->queue_per_peer = 64;
+	c->mqtt_keepalive = 30;
+	c->broadcast_peers = 32;
+	c->rekey_after_ms = MQTTIP_REKEY_AFTER_TIME_MS;
+	c->reject_after_ms = MQTTIP_REJECT_AFTER_TIME_MS;
+}
+
+static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int netmask_to_prefix(const char *v, uint8_t *out)
+{
+	struct netaddr m;
+	uint32_t bits;
+	uint8_t len = 0;
+
+	if (netaddr_parse(v, strlen(v), &m) || m.family != 4)
+		return -1;
+	bits = (uint32_t)m.bytes[0] << 24 | (uint32_t)m.bytes[1] << 16 | (uint32_t)m.bytes[2] << 8 |
+	       m.bytes[3];
+	while (len < 32 && (bits & (UINT32_C(0x80000000) >> len)))
+		len++;
+	if (len < 32 && (bits << len) != 0)
+		return -1; /* not contiguous */
+	*out = len;
+	return 0;
+}
+
+static int set_key(struct config *c, const struct key *k, const char *v, char *err, size_t cap)
+{
+	char *field = (char *)c + k->offset;
+	unsigned n;
+
+	switch (k->kind) {
+	case K_STR:
+	case K_PATH:
+		if (strlen(v) >= k->size)
+			return fail(err, cap, "%s: value too long (at most %zu bytes)", k->name,
+				    k->size - 1);
+		if (k->kind == K_PATH && !*v)
+			return fail(err, cap, "%s: empty path", k->name);
+		strcpy(field, v);
+		return 0;
+	case K_BOOL:
+		if (!*v || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") ||
+		    !strcmp(v, "1"))
+			*(bool *)field = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") ||
+			 !strcmp(v, "0"))
+			*(bool *)field = false;
+		else
+			return fail(err, cap, "%s: expected true or false, not '%s'", k->name, v);
+		return 0;
+	case K_UINT:
+		if (parse_uint(v, k->min, k->max, &n))
+			return fail(err, cap, "%s: expected a number from %u to %u, not '%s'",
+				    k->name, k->min, k->max, v);
+		*(unsigned *)field = n;
+		return 0;
+	case K_MS:
+		if (parse_uint(v, k->min, k->max, &n))
+			return fail(err, cap, "%s: expected seconds from %u to %u, not '%s'",
+				    k->name, k->min, k->max, v);
+		*(uint64_t *)field = (uint64_t)n * 1000;
+		return 0;
+	case K_ADDR4:
+		if (netaddr_parse(v, strlen(v), &c->addr4) || c->addr4.family != 4)
+			return fail(err, cap, "%s: '%s' is not an IPv4 address (a.b.c.d)", k->name,
+				    v);
+		c->has_addr4 = true;
+		return 0;
+	case K_NETMASK:
+		if (netmask_to_prefix(v, &c->prefix4))
+			return fail(err, cap, "%s: '%s' is not an IPv4 netmask (255.255.255.0)",
+				    k->name, v);
+		c->has_prefix4 = true;
+		return 0;
+	case K_ADDR6:
+		if (netaddr_parse(v, strlen(v), &c->addr6) || c->addr6.family != 6)
+			return fail(err, cap,
+				    "%s: '%s' is not an IPv6 address in canonical (RFC 5952) form",
+				    k->name, v);
+		c->has_addr6 = true;
+		return 0;
+	case K_PREFIX6:
+		if (parse_uint(v, 1, 128, &n))
+			return fail(err, cap, "%s: expected a prefix length from 1 to 128",
+				    k->name);
+		c->prefix6 = (uint8_t)n;
+		return 0;
+	}
+	return fail(err, cap, "%s: internal error", k->name);
+}
+
+/* Spellings of conf/agent.conf's first draft, accepted as well. */
+static const char *const aliases[][2] = {
+    {"ca-file", "cafile"},
+    {"cert-file", "cert"},
+    {"key-file", "key"},
+    {"network-ca-file", "network-ca"},
+    {"node-cert-file", "node-cert"},
+    {"node-key-file", "node-key"},
+    {"bundle-file", "bundle"},
+    {"psk-file", "psk"},
+};
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t cap)
+{
+	char name[64];
+	size_t n = strlen(key);
+
+	if (n >= sizeof(name))
+		return fail(err, cap, "unknown key '%s'", key);
+	for (size_t i = 0; i <= n; i++)
+		name[i] = key[i] == '_' ? '-' : key[i]; /* node_cert = node-cert */
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		if (!strcmp(name, aliases[i][0]))
+			strcpy(name, aliases[i][1]);
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (!strcmp(keys[i].name, name))
+			return set_key(c, &keys[i], value, err, cap);
+	}
+	return fail(err, cap, "unknown key '%s'", key);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048], sub[512];
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (!f)
+		return fail(err, cap, "cannot read config file %s: %s", path, strerror(errno));
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *s, *eq, *key, *value;
+
+		lineno++;
+		s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		/* "key = value" or "key value" */
+		eq = s + strcspn(s, " \t=");
+		if (!*eq) {
+			rc = fail(err, cap, "%s:%u: expected 'key = value'", path, lineno);
+			break;
+		}
+		value = eq + strspn(eq, " \t");
+		if (*value == '=')
+			value++;
+		*eq = '\0';
+		key = s;
+		value = trim(value);
+		if (config_set(c, key, value, sub, sizeof(sub)))
+			rc = fail(err, cap, "%s:%u: %s", path, lineno, sub);
+	}
+	sodium_memzero(line, sizeof(line));
+	fclose(f);
+	return rc;
+}
+
+void config_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: mqttip up [-c FILE] [flags]\n"
+	    "Runs the tunnel in the foreground. Flags (config file keys in brackets):\n"
+	    "  -c FILE            config file (key = value lines; docs/AGENT.md)\n"
+	    "  -i IFNAME          TUN interface (interface, default mqttip0)\n"
+	    "  -a ADDR            IPv4 address (address; default: the node certificate's)\n"
+	    "  -m NETMASK         IPv4 netmask (netmask, default 255.255.255.0)\n"
+	    "  -6 ADDR            IPv6 address (address6);  -x LEN  prefix length (prefix6, 64)\n"
+	    "  -b URL             broker: mqtts://host:port, ssl://, mqtt://, tcp:// (broker)\n"
+	    "  -n ID              MQTT client id (client-id, default node name or address)\n"
+	    "  -u USER -p PASS    MQTT username and password (username, password)\n"
+	    "  -k PASSWORD        legacy MQTT_VPN mode (legacy-psk)\n"
+	    "  -t PREFIX          topic prefix (prefix, default mqttip)\n"
+	    "  -d                 packet-level debug log (debug)\n"
+	    "  --bundle FILE      node bundle from 'mqttip pki issue' (bundle)\n"
+	    "  --cert --key --cafile --node-cert --node-key --network-ca FILE  separate files\n"
+	    "  --psk FILE         32-byte pre-shared key, hex (psk)\n"
+	    "  --status-socket P  (status-socket, default /run/mqttip/IFNAME.sock)\n"
+	    "  --mtu N            interface MTU (mtu, default 1400)\n"
+	    "  --max-peers N --queue-per-peer N --mqtt-keepalive S --broadcast-peers N\n"
+	    "  --rekey-after S --reject-after S\n");
+}
+
+enum config_result config_parse_args(struct config *c, int argc, char **argv, char *err, size_t cap)
+{
+	struct option longopts[N_KEYS + 3];
+	char shortopts[3 * N_KEYS + 8];
+	size_t n = 0, s = 0;
+	int opt, idx;
+
+	shortopts[s++] = ':';
+	for (size_t i = 0; i < N_KEYS; i++) {
+		int has_arg = keys[i].kind == K_BOOL ? no_argument : required_argument;
+
+		longopts[n++] = (struct option){keys[i].name, has_arg, NULL, 1000 + (int)i};
+		if (keys[i].short_flag) {
+			shortopts[s++] = (char)keys[i].short_flag;
+			if (has_arg == required_argument)
+				shortopts[s++] = ':';
+		}
+	}
+	longopts[n++] = (struct option){"config", required_argument, NULL, 'c'};
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	memcpy(shortopts + s, "c:h", 4);
+
+	/* First pass: only the config file, so that flags override it whatever their order. */
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		if (opt == 'h') {
+			config_usage(stdout);
+			return CONFIG_HELP;
+		}
+		if (opt == '?') {
+			if (optopt)
+				fail(err, cap, "unknown option '-%c'", optopt);
+			else
+				fail(err, cap, "unknown option '%s'", argv[optind - 1]);
+			return CONFIG_USAGE;
+		}
+		if (opt == ':') {
+			fail(err, cap, "option '%s' needs a value", argv[optind - 1]);
+			return CONFIG_USAGE;
+		}
+		if (opt == 'c') {
+			if (strlen(optarg) >= sizeof(c->config_file)) {
+				fail(err, cap, "config file path too long");
+				return CONFIG_ERROR;
+			}
+			strcpy(c->config_file, optarg);
+		}
+	}
+	if (optind < argc) {
+		fail(err, cap, "unexpected argument '%s'", argv[optind]);
+		return CONFIG_ERROR;
+	}
+	if (c->config_file[0] && config_load_file(c, c->config_file, err, cap))
+		return access(c->config_file, R_OK) ? CONFIG_FILE_ERROR : CONFIG_ERROR;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct key *k = NULL;
+
+		if (opt >= 1000)
+			k = &keys[opt - 1000];
+		for (size_t i = 0; !k && i < N_KEYS; i++) {
+			if (keys[i].short_flag == opt)
+				k = &keys[i];
+		}
+		if (!k)
+			continue;
+		if (set_key(c, k, k->kind == K_BOOL ? "" : optarg, err, cap))
+			return CONFIG_ERROR;
+	}
+	return CONFIG_OK;
+}
+
+int config_finish(struct config *c, char *err, size_t cap)
+{
+	if (!c->ifname[0])
+		return fail(err, cap, "interface: empty name");
+	if (!c->broker[0])
+		return fail(err, cap,
+			    "no broker given: use -b URL (or 'broker = URL' in the file)");
+	if (!c->bundle[0] && !c->node_cert[0] && !c->legacy_psk[0])
+		return fail(err, cap,
+			    "no credentials: give --bundle FILE (secure mode), the separate files, "
+			    "or -k PASSWORD (legacy mode)");
+	if (!c->bundle[0] && c->node_cert[0] &&
+	    (!c->node_key[0] || !c->network_ca[0] || !c->cert[0] || !c->key[0] || !c->cafile[0]))
+		return fail(err, cap,
+			    "separate files: --cert --key --cafile --node-cert "
+			    "--node-key --network-ca are all needed (or use --bundle)");
+	if (c->legacy_psk[0] && !c->bundle[0] && !c->node_cert[0] && !c->has_addr4)
+		return fail(err, cap, "legacy mode needs the interface address: -a ADDR");
+	if (!c->status_socket[0] &&
+	    (size_t)snprintf(c->status_socket, sizeof(c->status_socket), "/run/mqttip/%s.sock",
+			     c->ifname) >= sizeof(c->status_socket))
+		return fail(err, cap, "status socket path too long");
+	if (c->reject_after_ms <= c->rekey_after_ms)
+		return fail(err, cap, "reject-after must be longer than rekey-after");
+	return 0;
+}
+
+void config_wipe(struct config *c)
+{
+	sodium_memzero(c->password, sizeof(c->password));
+	sodium_memzero(c->legacy_psk, sizeof(c->legacy_psk));
+}

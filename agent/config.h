@@ -1,0 +1,68 @@
+/* config.h - the settings of `mqttip up`: defaults, a config file of "key = value" lines ('#'
+ * starts a comment) and command-line flags, which take the same names as the file's keys (plus
+ * MQTT_VPN's short flags). Flags override the file. Every key and its default: docs/AGENT.md.
+ * Errors are reported as one line in err; the caller prints it and exits with status 2. */
+#ifndef MQTTIP_CONFIG_H
+#define MQTTIP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "netaddr.h"
+#include "topic.h"
+
+#define CONFIG_PATH_MAX	  1024
+#define CONFIG_STR_MAX	  256
+#define CONFIG_IFNAME_MAX 16 /* IFNAMSIZ */
+
+struct config {
+	char ifname[CONFIG_IFNAME_MAX];
+	struct netaddr addr4, addr6;
+	bool has_addr4, has_addr6, has_prefix4;
+	uint8_t prefix4, prefix6;
+	char broker[CONFIG_STR_MAX];
+	char client_id[CONFIG_STR_MAX];
+	char username[CONFIG_STR_MAX];
+	char password[CONFIG_STR_MAX];
+	char legacy_psk[CONFIG_STR_MAX];
+	char prefix[TOPIC_PREFIX_MAX + 1];
+	bool debug;
+	char bundle[CONFIG_PATH_MAX];
+	char cert[CONFIG_PATH_MAX], key[CONFIG_PATH_MAX], cafile[CONFIG_PATH_MAX];
+	char node_cert[CONFIG_PATH_MAX], node_key[CONFIG_PATH_MAX], network_ca[CONFIG_PATH_MAX];
+	char psk[CONFIG_PATH_MAX];
+	char status_socket[CONFIG_PATH_MAX];
+	char config_file[CONFIG_PATH_MAX];
+	unsigned mtu;
+	unsigned max_peers;
+	unsigned queue_per_peer;
+	unsigned mqtt_keepalive;
+	unsigned broadcast_peers;
+	uint64_t rekey_after_ms, reject_after_ms;
+};
+
+enum config_result {
+	CONFIG_OK = 0,
+	CONFIG_HELP = 1,	/* -h: usage printed, exit 0 */
+	CONFIG_ERROR = -1,	/* a bad setting: exit 2 */
+	CONFIG_USAGE = -3,	/* the command line does not parse: usage, exit 2 */
+	CONFIG_FILE_ERROR = -2, /* the config file cannot be read: exit 1 */
+};
+
+void config_defaults(struct config *c);
+/* Sets one key (long flag name, without the dashes) from its text value. */
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t cap);
+/* Reads a config file; err names file and line. */
+int config_load_file(struct config *c, const char *path, char *err, size_t cap);
+/* Parses argv (argv[0] = "up"): -c FILE first, then every flag on top. */
+enum config_result config_parse_args(struct config *c, int argc, char **argv, char *err,
+				     size_t cap);
+/* Fills the values that depend on others (status socket path); checks required keys. */
+int config_finish(struct config *c, char *err, size_t cap);
+void config_usage(FILE *out);
+/* Wipes the secrets (passwords). */
+void config_wipe(struct config *c);
+
+#endif

@@ -1,0 +1,406 @@
+/* status.c - the daemon's status socket (server) and `mqttip status` (client); see status.h. */
+#define _GNU_SOURCE
+#include "status.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "log.h"
+
+const char *const drop_names[DROP_MAX] = {
+    [DROP_BAD_PACKET] = "bad_packet",
+    [DROP_NO_PEER] = "no_peer",
+    [DROP_QUEUE_FULL] = "queue_full",
+    [DROP_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+    [DROP_BROKER_DOWN] = "broker_down",
+    [DROP_MALFORMED] = "malformed",
+    [DROP_UNKNOWN_INDEX] = "unknown_index",
+    [DROP_AUTH] = "auth",
+    [DROP_REPLAY] = "replay",
+    [DROP_EXPIRED] = "expired",
+    [DROP_TOPIC] = "topic",
+    [DROP_SOURCE] = "source",
+    [DROP_DESTINATION] = "destination",
+    [DROP_BODY] = "body",
+    [DROP_TUN_WRITE] = "tun_write",
+    [DROP_HANDSHAKE] = "handshake",
+    [DROP_RATELIMIT] = "ratelimit",
+    [DROP_CERT] = "cert",
+    [DROP_LEGACY_AUTH] = "legacy_auth",
+    [DROP_LEGACY_REPLAY] = "legacy_replay",
+    [DROP_FOREIGN_SOURCE] = "foreign_source",
+};
+
+struct out {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? o->cap - o->len : 0, fmt,
+			      ap);
+		va_end(ap);
+		if (n < 0) {
+			o->failed = true;
+			return;
+		}
+		if (o->buf && (size_t)n < o->cap - o->len) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = (o->cap ? o->cap * 2 : 4096) + (size_t)n;
+		char *nb = realloc(o->buf, cap);
+
+		if (!nb) {
+			o->failed = true;
+			return;
+		}
+		o->buf = nb;
+		o->cap = cap;
+	}
+}
+
+static void drops_json(struct out *o, const uint64_t *drops)
+{
+	out_printf(o, "{");
+	for (int i = 0; i < DROP_MAX; i++)
+		out_printf(o, "%s\"%s\":%llu", i ? "," : "", drop_names[i],
+			   (unsigned long long)drops[i]);
+	out_printf(o, "}");
+}
+
+static void drops_text(struct out *o, const uint64_t *drops)
+{
+	bool any = false;
+
+	for (int i = 0; i < DROP_MAX; i++) {
+		if (!drops[i])
+			continue;
+		out_printf(o, "%s%s %llu", any ? ", " : "  drops: ", drop_names[i],
+			   (unsigned long long)drops[i]);
+		any = true;
+	}
+	if (any)
+		out_printf(o, "\n");
+}
+
+static void own_addresses(struct daemon *d, struct out *o, bool json)
+{
+	char a[NETADDR_STR_MAX];
+
+	for (size_t i = 0; i < d->n_own; i++) {
+		netaddr_format(&d->own[i], a, sizeof(a));
+		out_printf(o, json ? "%s\"%s\"" : "%s%s", i ? (json ? "," : ", ") : "", a);
+	}
+}
+
+static void json_status(struct daemon *d, struct out *o, uint64_t now)
+{
+	out_printf(o,
+		   "{\"interface\":\"%s\",\"node\":\"%s\",\"secure\":%s,\"uptime_s\":%llu,"
+		   "\"addresses\":[",
+		   d->cfg.ifname, d->secure ? d->id.cert.name : "", d->secure ? "true" : "false",
+		   (unsigned long long)((now - d->start_ms) / 1000));
+	own_addresses(d, o, true);
+	out_printf(o,
+		   "],\"broker\":{\"host\":\"%s\",\"port\":%d,\"tls\":%s,\"connected\":%s,"
+		   "\"connects\":%llu,\"losses\":%llu},",
+		   d->broker.host, d->broker.port, d->broker.tls ? "true" : "false",
+		   d->broker.connected ? "true" : "false", (unsigned long long)d->broker.connects,
+		   (unsigned long long)d->broker.losses);
+	out_printf(o,
+		   "\"legacy\":{\"enabled\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
+		   "\"rx_bytes\":%llu,\"tx_bytes\":%llu},\"drops\":",
+		   d->legacy ? "true" : "false", (unsigned long long)d->legacy_rx_packets,
+		   (unsigned long long)d->legacy_tx_packets, (unsigned long long)d->legacy_rx_bytes,
+		   (unsigned long long)d->legacy_tx_bytes);
+	drops_json(o, d->drops);
+	out_printf(o, ",\"peers\":[");
+	for (size_t i = 0, n = 0; i < d->peers.cap; i++) {
+		struct peer *p = &d->peers.peers[i];
+		struct peer_extra *ex = &d->extra[i];
+		char a[NETADDR_STR_MAX];
+
+		if (!p->used)
+			continue;
+		netaddr_format(&p->addr, a, sizeof(a));
+		out_printf(o, "%s{\"name\":\"%s\",\"address\":\"%s\",\"session\":%s,",
+			   n++ ? "," : "", p->cert.name, a,
+			   session_sending_keypair(&p->session, now, &d->params) ? "true"
+										 : "false");
+		if (ex->handshake_done_ms)
+			out_printf(o, "\"handshake_age_ms\":%llu,",
+				   (unsigned long long)(now - ex->handshake_done_ms));
+		else
+			out_printf(o, "\"handshake_age_ms\":null,");
+		out_printf(o,
+			   "\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,"
+			   "\"tx_packets\":%llu,\"rx_messages\":%llu,\"tx_messages\":%llu,"
+			   "\"queued\":%u,\"drops\":",
+			   (unsigned long long)ex->rx_bytes, (unsigned long long)ex->tx_bytes,
+			   (unsigned long long)ex->rx_packets, (unsigned long long)ex->tx_packets,
+			   (unsigned long long)ex->rx_msgs, (unsigned long long)ex->tx_msgs,
+			   ex->queued);
+		drops_json(o, ex->drops);
+		out_printf(o, "}");
+	}
+	out_printf(o, "]}\n");
+}
+
+static void text_status(struct daemon *d, struct out *o, uint64_t now)
+{
+	out_printf(o, "interface: %s\n  node: %s\n  up: %llu s\n  addresses: ", d->cfg.ifname,
+		   d->secure ? d->id.cert.name : "(legacy only)",
+		   (unsigned long long)((now - d->start_ms) / 1000));
+	own_addresses(d, o, false);
+	out_printf(o, "\n  broker: %s:%d (%s), %s, %llu connects, %llu losses\n", d->broker.host,
+		   d->broker.port, d->broker.tls ? "TLS" : "plain TCP",
+		   d->broker.connected ? "connected" : "not connected",
+		   (unsigned long long)d->broker.connects, (unsigned long long)d->broker.losses);
+	if (d->legacy)
+		out_printf(o, "  legacy: on, %llu packets received, %llu sent\n",
+			   (unsigned long long)d->legacy_rx_packets,
+			   (unsigned long long)d->legacy_tx_packets);
+	drops_text(o, d->drops);
+	for (size_t i = 0; i < d->peers.cap; i++) {
+		struct peer *p = &d->peers.peers[i];
+		struct peer_extra *ex = &d->extra[i];
+		char a[NETADDR_STR_MAX];
+
+		if (!p->used)
+			continue;
+		netaddr_format(&p->addr, a, sizeof(a));
+		out_printf(o, "\npeer: %s\n  address: %s\n", p->cert.name, a);
+		if (ex->handshake_done_ms)
+			out_printf(o, "  latest handshake: %llu seconds ago%s\n",
+				   (unsigned long long)((now - ex->handshake_done_ms) / 1000),
+				   session_sending_keypair(&p->session, now, &d->params)
+				       ? ""
+				       : " (no usable keys)");
+		out_printf(o,
+			   "  transfer: %llu B received, %llu B sent (%llu / %llu packets, %llu / "
+			   "%llu messages)\n",
+			   (unsigned long long)ex->rx_bytes, (unsigned long long)ex->tx_bytes,
+			   (unsigned long long)ex->rx_packets, (unsigned long long)ex->tx_packets,
+			   (unsigned long long)ex->rx_msgs, (unsigned long long)ex->tx_msgs);
+		if (ex->queued)
+			out_printf(o, "  queued: %u packets (handshake running)\n", ex->queued);
+		drops_text(o, ex->drops);
+	}
+}
+
+struct status_conn {
+	uv_pipe_t pipe;
+	struct daemon *d;
+	char req[16];
+	size_t len;
+	uv_write_t write;
+	struct out out;
+};
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct status_conn *c = h->data;
+
+	free(c->out.buf);
+	free(c);
+}
+
+static void conn_written(uv_write_t *w, int status)
+{
+	struct status_conn *c = w->data;
+
+	(void)status;
+	uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct status_conn *c = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof(c->req) - 1 - c->len));
+}
+
+static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct status_conn *c = s->data;
+	uint64_t now = daemon_now_ms(c->d);
+	uv_buf_t b;
+
+	(void)buf;
+	if (n > 0)
+		c->len += (size_t)n;
+	c->req[c->len] = '\0';
+	if (n >= 0 && !strchr(c->req, '\n') && c->len < sizeof(c->req) - 1)
+		return;
+	uv_read_stop(s);
+	if (!strncmp(c->req, "json", 4))
+		json_status(c->d, &c->out, now);
+	else
+		text_status(c->d, &c->out, now);
+	if (c->out.failed || !c->out.len) {
+		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+		return;
+	}
+	b = uv_buf_init(c->out.buf, (unsigned)c->out.len);
+	c->write.data = c;
+	if (uv_write(&c->write, s, &b, 1, conn_written))
+		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+static void on_status_connection(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+	struct status_conn *c;
+
+	if (status < 0 || !(c = calloc(1, sizeof(*c))))
+		return;
+	c->d = d;
+	uv_pipe_init(d->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) ||
+	    uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_read))
+		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+int status_server_start(struct daemon *d, char *err, size_t cap)
+{
+	char dir[CONFIG_PATH_MAX];
+	char *slash;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", d->cfg.status_socket);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			snprintf(err, cap, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	unlink(d->cfg.status_socket);
+	uv_pipe_init(d->loop, &d->status_server, 0);
+	d->status_server.data = d;
+	d->status_open = true;
+	rc = uv_pipe_bind(&d->status_server, d->cfg.status_socket);
+	if (!rc) {
+		chmod(d->cfg.status_socket, 0600);
+		rc = uv_listen((uv_stream_t *)&d->status_server, 8, on_status_connection);
+	}
+	if (rc) {
+		snprintf(err, cap, "status socket %s: %s", d->cfg.status_socket, uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void status_server_stop(struct daemon *d)
+{
+	if (!d->status_open)
+		return;
+	d->status_open = false;
+	uv_close((uv_handle_t *)&d->status_server, NULL);
+	unlink(d->cfg.status_socket);
+}
+
+static void status_usage(FILE *f)
+{
+	fprintf(f, "Usage: mqttip status [-i IFNAME | --socket PATH] [--json]\n"
+		   "Shows the running tunnel of IFNAME (default mqttip0): broker, peers, "
+		   "handshakes, traffic, drops.\n");
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"interface", required_argument, NULL, 'i'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *ifname = "mqttip0", *path = NULL;
+	char def[CONFIG_PATH_MAX], buf[4096];
+	bool json = false;
+	int opt, fd;
+	ssize_t n;
+
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			status_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "mqttip status: unknown option '%s'\n", argv[optind - 1]);
+			status_usage(stderr);
+			return MQTTIP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mqttip status: unexpected argument '%s'\n", argv[optind]);
+		return MQTTIP_EXIT_USAGE;
+	}
+	if (!path) {
+		snprintf(def, sizeof(def), "/run/mqttip/%s.sock", ifname);
+		path = def;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "mqttip status: socket path too long\n");
+		return MQTTIP_EXIT_USAGE;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr,
+			"mqttip status: cannot connect to %s: %s (is 'mqttip up' running?)\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return MQTTIP_EXIT_FAILED;
+	}
+	if (write(fd, json ? "json\n" : "text\n", 5) != 5) {
+		fprintf(stderr, "mqttip status: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return MQTTIP_EXIT_FAILED;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	}
+	close(fd);
+	return n < 0 ? MQTTIP_EXIT_FAILED : 0;
+}

@@ -1,0 +1,47 @@
+# mqttip up / status: the tunnel daemon end to end, as root, in network namespaces made by the
+# tests, with a real mosquitto, the plugin and TLS (integration). Each script says why and fails
+# when it cannot run (not root, no /dev/net/tun).
+if(NOT TARGET mqttip OR NOT TARGET mqttip_plugin)
+	return()
+endif()
+
+add_executable(agent_tcpcat integration/tcpcat.c)
+
+set(agent_test_env "MQTTIP_TCPCAT=$<TARGET_FILE:agent_tcpcat>"
+	"MQTTIP_VECTORS=${MQTTIP_VECTORS}")
+if(MQTTIP_SANITIZE)
+	# mosquitto itself is not instrumented: the instrumented plugin needs the runtime preloaded.
+	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+		OUTPUT_VARIABLE agent_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
+	list(APPEND agent_test_env "MQTTIP_BROKER_PRELOAD=${agent_libasan}")
+endif()
+
+set(agent_tests ping transfer restart rekey legacy spy adversary badinput)
+if(NOT MQTTIP_SANITIZE)
+	list(APPEND agent_tests valgrind) # valgrind cannot run an ASan build
+endif()
+foreach(t ${agent_tests})
+	add_test(NAME agent_${t}
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/agent_${t}.sh $<TARGET_FILE:mqttip>
+			$<TARGET_FILE:mqttip_plugin>)
+	set_tests_properties(agent_${t} PROPERTIES LABELS integration TIMEOUT 120
+		ENVIRONMENT "${agent_test_env}")
+endforeach()
+# the broker operator attacking a running pair: same lab, its own layer
+set_tests_properties(agent_adversary PROPERTIES LABELS adversarial)
+
+# Benchmark tool (not a test): tests/bench/agent_lab.sh BUILD_DIR runs it with the agents.
+find_package(Threads REQUIRED)
+add_executable(mqtt_ceiling bench/mqtt_ceiling.c)
+pkg_check_modules(AGENT_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+target_link_libraries(mqtt_ceiling PRIVATE PkgConfig::AGENT_MOSQUITTO Threads::Threads)
+
+# Settings and broker URL of `mqttip up` (unit).
+pkg_check_modules(AGENT_UV REQUIRED IMPORTED_TARGET libuv)
+find_package(OpenSSL 3 REQUIRED)
+mqttip_unit_test(test_agent_config
+	SOURCES unit/test_agent_config.c ${CMAKE_SOURCE_DIR}/agent/config.c
+		${CMAKE_SOURCE_DIR}/agent/broker.c ${CMAKE_SOURCE_DIR}/agent/log.c
+	LIBS mqttip_netaddr mqttip_topic PkgConfig::SODIUM PkgConfig::AGENT_MOSQUITTO
+		PkgConfig::AGENT_UV OpenSSL::SSL)
+target_include_directories(test_agent_config PRIVATE ${CMAKE_SOURCE_DIR}/agent)

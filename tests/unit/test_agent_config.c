@@ -1,0 +1,165 @@
+/* test_agent_config.c - the settings of `mqttip up` (agent/config.c) and the broker URL parser
+ * (agent/broker.c): defaults, every value kind with its limits, the file format, flags over the
+ * file whatever their order, and the required-settings check. Expected values are written by hand
+ * (e.g. 255.255.240.0 = /20). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "check.h"
+#include "config.h"
+
+static char err[512];
+
+static int set(struct config *c, const char *k, const char *v)
+{
+	return config_set(c, k, v, err, sizeof(err));
+}
+
+static void test_defaults_and_values(void)
+{
+	struct config c;
+
+	config_defaults(&c);
+	CHECK(!strcmp(c.ifname, "mqttip0"));
+	CHECK(!strcmp(c.prefix, "mqttip"));
+	CHECK_EQ_INT(c.mtu, 1400);
+	CHECK_EQ_INT(c.prefix4, 24);
+	CHECK_EQ_INT(c.prefix6, 64);
+	CHECK_EQ_INT(c.rekey_after_ms, 120000);
+	CHECK_EQ_INT(c.reject_after_ms, 180000);
+
+	CHECK_EQ_INT(set(&c, "netmask", "255.255.240.0"), 0);
+	CHECK_EQ_INT(c.prefix4, 20);
+	CHECK_EQ_INT(set(&c, "netmask", "255.255.255.255"), 0);
+	CHECK_EQ_INT(c.prefix4, 32);
+	CHECK_EQ_INT(set(&c, "netmask", "0.0.0.0"), 0);
+	CHECK_EQ_INT(c.prefix4, 0);
+	CHECK(set(&c, "netmask", "255.0.255.0") < 0); /* not contiguous */
+	CHECK(set(&c, "netmask", "fe80::1") < 0);
+
+	CHECK_EQ_INT(set(&c, "address", "10.0.1.7"), 0);
+	CHECK(c.has_addr4 && c.addr4.family == 4 && c.addr4.bytes[3] == 7);
+	CHECK(set(&c, "address", "10.0.1.07") < 0); /* not canonical */
+	CHECK(set(&c, "address", "fd00::1") < 0);
+	CHECK_EQ_INT(set(&c, "address6", "fd00:1::2"), 0);
+	CHECK(c.has_addr6 && c.addr6.bytes[15] == 2);
+	CHECK(set(&c, "address6", "FD00::1") < 0);
+	CHECK(set(&c, "prefix6", "129") < 0);
+
+	CHECK_EQ_INT(set(&c, "mtu", "1500"), 0);
+	CHECK(set(&c, "mtu", "1501") < 0);
+	CHECK(set(&c, "mtu", "575") < 0);
+	CHECK(set(&c, "mtu", "14x") < 0);
+	CHECK(set(&c, "mtu", "-1") < 0);
+	CHECK_EQ_INT(set(&c, "rekey-after", "30"), 0);
+	CHECK_EQ_INT(c.rekey_after_ms, 30000);
+	CHECK_EQ_INT(set(&c, "debug", "yes"), 0);
+	CHECK(c.debug);
+	CHECK_EQ_INT(set(&c, "debug", "off"), 0);
+	CHECK(!c.debug);
+	CHECK(set(&c, "debug", "maybe") < 0);
+	CHECK(set(&c, "no-such-key", "1") < 0);
+	CHECK(strstr(err, "no-such-key") != NULL);
+	CHECK_EQ_INT(set(&c, "node_cert", "/x"), 0); /* '_' = '-' */
+	CHECK(!strcmp(c.node_cert, "/x"));
+	CHECK_EQ_INT(set(&c, "ca_file", "/ca"), 0); /* first-draft alias */
+	CHECK(!strcmp(c.cafile, "/ca"));
+	CHECK(set(&c, "interface", "a-name-longer-than-15") < 0);
+}
+
+static void test_file_and_flags(void)
+{
+	char path[] = "/tmp/test_agent_config.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct config c;
+	char *argv_a[] = {"up", "-m", "255.255.0.0", "-c", path, "--mtu", "1300", NULL};
+	char *argv_b[] = {"up", "--bogus", NULL};
+	char *argv_c[] = {"up", "-c", path, "-d", NULL};
+
+	fputs("# comment\n\n  broker = mqtts://h:1 \n"
+	      "interface\ttun7\n"
+	      "netmask=255.255.255.128\n"
+	      "mtu = 1200\n"
+	      "password = a=b c\n",
+	      f);
+	fclose(f);
+
+	config_defaults(&c);
+	CHECK_EQ_INT(config_parse_args(&c, 7, argv_a, err, sizeof(err)), CONFIG_OK);
+	CHECK(!strcmp(c.broker, "mqtts://h:1"));
+	CHECK(!strcmp(c.ifname, "tun7"));
+	CHECK(!strcmp(c.password, "a=b c"));
+	CHECK_EQ_INT(c.mtu, 1300);   /* flag after -c wins */
+	CHECK_EQ_INT(c.prefix4, 16); /* flag before -c wins too */
+
+	config_defaults(&c);
+	CHECK_EQ_INT(config_parse_args(&c, 2, argv_b, err, sizeof(err)), CONFIG_USAGE);
+	CHECK(strstr(err, "--bogus") != NULL);
+
+	config_defaults(&c);
+	CHECK_EQ_INT(config_parse_args(&c, 4, argv_c, err, sizeof(err)), CONFIG_OK);
+	CHECK(c.debug);
+	CHECK_EQ_INT(c.mtu, 1200);
+	CHECK(config_finish(&c, err, sizeof(err)) < 0); /* no credentials */
+	CHECK(strstr(err, "credentials") != NULL);
+	CHECK_EQ_INT(set(&c, "legacy-psk", "pw"), 0);
+	CHECK(config_finish(&c, err, sizeof(err)) < 0); /* legacy needs -a */
+	CHECK_EQ_INT(set(&c, "address", "10.0.0.1"), 0);
+	CHECK_EQ_INT(config_finish(&c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.status_socket, "/run/mqttip/tun7.sock"));
+
+	f = fopen(path, "w");
+	fputs("mtu = 1200\nbogus line\n", f);
+	fclose(f);
+	config_defaults(&c);
+	CHECK(config_load_file(&c, path, err, sizeof(err)) < 0);
+	CHECK(strstr(err, ":2:") != NULL);
+	unlink(path);
+	config_defaults(&c);
+	CHECK(config_load_file(&c, path, err, sizeof(err)) < 0);
+}
+
+static void test_broker_url(void)
+{
+	char host[64];
+	bool tls;
+	int port;
+
+	CHECK_EQ_INT(broker_parse_url("mqtts://broker.example", &tls, host, sizeof(host), &port,
+				      err, sizeof(err)),
+		     0);
+	CHECK(tls && port == 8883 && !strcmp(host, "broker.example"));
+	CHECK_EQ_INT(broker_parse_url("tcp://10.0.0.1:1999", &tls, host, sizeof(host), &port, err,
+				      sizeof(err)),
+		     0);
+	CHECK(!tls && port == 1999 && !strcmp(host, "10.0.0.1"));
+	CHECK_EQ_INT(broker_parse_url("ssl://[fd00::1]:8884", &tls, host, sizeof(host), &port, err,
+				      sizeof(err)),
+		     0);
+	CHECK(tls && port == 8884 && !strcmp(host, "fd00::1"));
+	CHECK_EQ_INT(
+	    broker_parse_url("mqtt://h", &tls, host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK(!tls && port == 1883);
+	CHECK(broker_parse_url("http://h", &tls, host, sizeof(host), &port, err, sizeof(err)) < 0);
+	CHECK(broker_parse_url("mqtts://h:0", &tls, host, sizeof(host), &port, err, sizeof(err)) <
+	      0);
+	CHECK(broker_parse_url("mqtts://h:70000", &tls, host, sizeof(host), &port, err,
+			       sizeof(err)) < 0);
+	CHECK(broker_parse_url("mqtts://:1", &tls, host, sizeof(host), &port, err, sizeof(err)) <
+	      0);
+	CHECK(broker_parse_url("mqtts://[::1", &tls, host, sizeof(host), &port, err, sizeof(err)) <
+	      0);
+}
+
+int main(void)
+{
+	test_defaults_and_values();
+	test_file_and_flags();
+	test_broker_url();
+	return check_done();
+}
