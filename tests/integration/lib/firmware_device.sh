@@ -2,7 +2,8 @@
 # broker.sh (uses TB_DIR and TB_PIDS):
 #   dev_start NAME CMD...   runs CMD (mqttip-device ...) with its console on a fifo: output in
 #                           $TB_DIR/NAME.out, log in $TB_DIR/NAME.log
-#   dev_cmd NAME LINE       types LINE on the device's serial console
+#   dev_cmd NAME LINE       types LINE on the device's serial console; NAME.out then holds only
+#                           what came after it (so dev_wait sees this command's answer)
 #   dev_wait NAME FILE RE [SECONDS]   waits until $TB_DIR/NAME.FILE (out or log) matches RE
 #   dev_stop NAME           SIGTERM, and checks that it exits 0 with a clean sanitizer log
 declare -A DEV_PID DEV_FD
@@ -11,7 +12,8 @@ dev_start() {
 	local name=$1 fd
 	shift
 	mkfifo "$TB_DIR/$name.in"
-	"$@" <"$TB_DIR/$name.in" >"$TB_DIR/$name.out" 2>"$TB_DIR/$name.log" &
+	# Appending, so that dev_cmd can empty the file under the running device.
+	"$@" <"$TB_DIR/$name.in" >>"$TB_DIR/$name.out" 2>"$TB_DIR/$name.log" &
 	DEV_PID[$name]=$!
 	TB_PIDS+=("$!")
 	exec {fd}>"$TB_DIR/$name.in"
@@ -19,6 +21,7 @@ dev_start() {
 }
 
 dev_cmd() {
+	: >"$TB_DIR/$1.out"
 	echo "$2" >&"${DEV_FD[$1]}"
 }
 

@@ -1,0 +1,333 @@
+/* port.c - the app on ESP-IDF: esp-mqtt (TLS with the bundle's client certificate, messages
+ * reassembled from esp-mqtt's chunks), the tunnel's lwIP interface (fw_netif, tcpip_input), the
+ * shell on port 23, the wall clock from SNTP.
+ *
+ * Threads and the one rule that keeps them from deadlocking: esp-mqtt calls our event handler
+ * with its API lock held, and the handler takes the app's lock; so no thread may wait for
+ * esp-mqtt while it holds the app's lock. The app's port functions therefore only queue
+ * (fw_outbox), and the "mqttip" task publishes from the outbox without the app's lock. It also
+ * runs the timers. lwIP's thread enters the app for outgoing packets and the shell; the app hands
+ * incoming packets to lwIP with tcpip_input, which only posts to lwIP's mailbox. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "esp_log.h"
+#include "esp_timer.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/semphr.h"
+#include "freertos/task.h"
+#include "mqtt_client.h"
+
+#include "device.h"
+#include "fw_netif.h"
+#include "fw_outbox.h"
+#include "fw_shell.h"
+
+#define TASK_STACK	  8192
+#define TICK_MS		  100
+#define STATUS_LOG_MS	  60000
+#define CLOCK_VALID_AFTER 1700000000 /* unix seconds: anything earlier is an unset RTC */
+#define MQTT_BUFFER_SIZE  2048	     /* esp-mqtt's chunk size; messages are reassembled */
+#define MQTT_TASK_STACK	  10240	     /* the handshake runs in esp-mqtt's event handler */
+
+static const char *TAG = "mqttip";
+
+static SemaphoreHandle_t app_lock;
+static TaskHandle_t task;
+static esp_mqtt_client_handle_t client;
+/* Under app_lock: */
+static struct fw_tunnel tunnel;
+static struct fw_outbox outbox;
+/* The mqttip task's own: */
+static struct fw_outbox_item item;
+/* esp-mqtt's task's own: one message being reassembled. */
+static uint8_t rx_buf[FW_RX_MSG_MAX];
+static char rx_topic[TOPIC_MAX];
+static size_t rx_topic_len;
+static bool rx_skip;
+static struct fw_netif tun_netif;
+
+static uint64_t now_ms(void)
+{
+	return (uint64_t)(esp_timer_get_time() / 1000);
+}
+
+static void lock(void)
+{
+	xSemaphoreTake(app_lock, portMAX_DELAY);
+}
+
+static void unlock(void)
+{
+	xSemaphoreGive(app_lock);
+}
+
+/* ---- the app's port: called with app_lock held ---- */
+
+static int queue_op(enum fw_outbox_kind kind, const char *topic, const uint8_t *payload, size_t len,
+		    int qos, bool retain)
+{
+	int rc = fw_outbox_push(&outbox, kind, topic, payload, len, qos, retain);
+
+	xTaskNotifyGive(task);
+	return rc;
+}
+
+static int port_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos,
+			bool retain)
+{
+	(void)ctx;
+	return queue_op(FW_OUTBOX_PUBLISH, topic, payload, len, qos, retain);
+}
+
+static int port_subscribe(void *ctx, const char *filter, int qos)
+{
+	(void)ctx;
+	return queue_op(FW_OUTBOX_SUBSCRIBE, filter, NULL, 0, qos, false);
+}
+
+static int port_unsubscribe(void *ctx, const char *filter)
+{
+	(void)ctx;
+	return queue_op(FW_OUTBOX_UNSUBSCRIBE, filter, NULL, 0, 0, false);
+}
+
+static void port_deliver(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	if (fw_netif_input(&tun_netif, pkt, len) != 0)
+		ESP_LOGW(TAG, "lwIP dropped a packet (no memory or mailbox full)");
+}
+
+static bool port_wall_clock(void *ctx, uint64_t *sec, uint32_t *ns)
+{
+	struct timeval tv;
+
+	(void)ctx;
+	gettimeofday(&tv, NULL);
+	if (tv.tv_sec < CLOCK_VALID_AFTER)
+		return false;
+	*sec = (uint64_t)tv.tv_sec;
+	*ns = (uint32_t)tv.tv_usec * 1000;
+	return true;
+}
+
+static void port_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	ESP_LOGI(TAG, "%s", line);
+}
+
+static const struct fw_port device_port = {
+    .publish = port_publish,
+    .subscribe = port_subscribe,
+    .unsubscribe = port_unsubscribe,
+    .deliver = port_deliver,
+    .wall_clock = port_wall_clock,
+    .log = port_log,
+};
+
+/* ---- lwIP's thread ---- */
+
+static void netif_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	lock();
+	fw_tunnel_output(&tunnel, pkt, len, now_ms());
+	unlock();
+}
+
+static size_t shell_status(void *ctx, char *buf, size_t cap)
+{
+	size_t n;
+
+	(void)ctx;
+	lock();
+	n = fw_tunnel_status(&tunnel, buf, cap, now_ms());
+	unlock();
+	return n;
+}
+
+static void shell_console_write(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	fwrite(text, 1, len, stdout);
+}
+
+/* ---- esp-mqtt's task ---- */
+
+static void log_mqtt_error(const esp_mqtt_error_codes_t *e)
+{
+	if (e == NULL)
+		return;
+	if (e->error_type == MQTT_ERROR_TYPE_TCP_TRANSPORT)
+		ESP_LOGE(TAG,
+			 "broker connection failed: esp-tls 0x%x, TLS stack 0x%x, certificate "
+			 "verify flags 0x%x, errno %d (see README \"Troubleshooting\")",
+			 e->esp_tls_last_esp_err, e->esp_tls_stack_err,
+			 e->esp_tls_cert_verify_flags, e->esp_transport_sock_errno);
+	else if (e->error_type == MQTT_ERROR_TYPE_CONNECTION_REFUSED)
+		ESP_LOGE(TAG, "broker refused the connection: CONNACK code %d",
+			 (int)e->connect_return_code);
+}
+
+/* esp-mqtt hands a message longer than its buffer over in chunks; only the first carries the
+ * topic. A message larger than FW_RX_MSG_MAX is skipped whole. */
+static void on_data(const esp_mqtt_event_t *ev)
+{
+	size_t offset = (size_t)ev->current_data_offset, len = (size_t)ev->data_len;
+	size_t total = (size_t)ev->total_data_len;
+
+	if (offset == 0) {
+		rx_skip = ev->topic_len <= 0 || (size_t)ev->topic_len >= sizeof(rx_topic) ||
+			  total > sizeof(rx_buf);
+		if (rx_skip)
+			ESP_LOGW(TAG, "message of %u bytes skipped (too large)", (unsigned)total);
+		else
+			memcpy(rx_topic, ev->topic, (size_t)ev->topic_len);
+		rx_topic_len = rx_skip ? 0 : (size_t)ev->topic_len;
+	}
+	if (rx_skip || offset > total || len > total - offset)
+		return;
+	memcpy(rx_buf + offset, ev->data, len);
+	if (offset + len != total)
+		return;
+	lock();
+	fw_tunnel_input(&tunnel, rx_topic, rx_topic_len, rx_buf, total, now_ms());
+	unlock();
+}
+
+static void on_mqtt_event(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+	esp_mqtt_event_handle_t ev = data;
+
+	(void)arg;
+	(void)base;
+	switch ((esp_mqtt_event_id_t)id) {
+	case MQTT_EVENT_CONNECTED:
+		ESP_LOGI(TAG, "broker connected");
+		lock();
+		fw_tunnel_connected(&tunnel, now_ms());
+		unlock();
+		break;
+	case MQTT_EVENT_DISCONNECTED:
+		ESP_LOGW(TAG, "broker disconnected; esp-mqtt reconnects");
+		lock();
+		fw_tunnel_disconnected(&tunnel);
+		unlock();
+		break;
+	case MQTT_EVENT_DATA:
+		on_data(ev);
+		break;
+	case MQTT_EVENT_ERROR:
+		log_mqtt_error(ev->error_handle);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the mqttip task: timers, and the outbox into esp-mqtt without the app's lock ---- */
+
+static void send_item(void)
+{
+	int rc = 0;
+
+	switch (item.kind) {
+	case FW_OUTBOX_PUBLISH:
+		rc = esp_mqtt_client_publish(client, item.topic, (const char *)item.payload,
+					     (int)item.len, item.qos, item.retain);
+		break;
+	case FW_OUTBOX_SUBSCRIBE:
+		rc = esp_mqtt_client_subscribe_single(client, item.topic, item.qos);
+		break;
+	case FW_OUTBOX_UNSUBSCRIBE:
+		rc = esp_mqtt_client_unsubscribe(client, item.topic);
+		break;
+	}
+	if (rc < 0)
+		ESP_LOGD(TAG, "esp-mqtt refused an operation on %s", item.topic);
+}
+
+static void mqttip_task(void *arg)
+{
+	uint64_t last_status = 0;
+
+	(void)arg;
+	for (;;) {
+		bool more;
+
+		ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(TICK_MS));
+		lock();
+		fw_tunnel_tick(&tunnel, now_ms());
+		if (now_ms() - last_status >= STATUS_LOG_MS) {
+			const struct fw_counters *c = &tunnel.counters;
+
+			last_status = now_ms();
+			ESP_LOGI(
+			    TAG,
+			    "rx %llu tx %llu packets, %llu handshakes, drops: auth %llu "
+			    "replay %llu source %llu, outbox full %llu",
+			    (unsigned long long)c->rx_packets, (unsigned long long)c->tx_packets,
+			    (unsigned long long)c->handshakes, (unsigned long long)c->drop_auth,
+			    (unsigned long long)c->drop_replay, (unsigned long long)c->drop_source,
+			    (unsigned long long)outbox.dropped);
+		}
+		unlock();
+		do {
+			lock();
+			more = fw_outbox_pop(&outbox, &item);
+			unlock();
+			if (more)
+				send_item();
+		} while (more);
+	}
+}
+
+int port_start(const struct device_config *cfg, const struct fw_bundle *bundle)
+{
+	struct cert_prefix addrs[MQTTIP_CERT_MAX_ADDRS];
+	struct fw_shell_ops shell = {.status = shell_status, .console_write = shell_console_write};
+	esp_mqtt_client_config_t mc;
+	size_t n;
+
+	app_lock = xSemaphoreCreateMutex();
+	if (app_lock == NULL)
+		return -1;
+	fw_outbox_init(&outbox);
+	if (fw_tunnel_init(&tunnel, &cfg->fw, bundle, &device_port, now_ms()) != 0)
+		return -1;
+	if (xTaskCreate(mqttip_task, "mqttip", TASK_STACK, NULL, 5, &task) != pdPASS)
+		return -1;
+	tun_netif.output = netif_output;
+	n = fw_tunnel_addresses(&tunnel, addrs, MQTTIP_CERT_MAX_ADDRS);
+	/* Not the default route: the broker is reached over WiFi. */
+	if (fw_netif_start(&tun_netif, addrs, n, FW_MTU, false) != 0 ||
+	    fw_shell_start(&shell) != 0) {
+		ESP_LOGE(TAG, "cannot start the tunnel interface or the shell");
+		return -1;
+	}
+
+	memset(&mc, 0, sizeof(mc));
+	mc.broker.address.uri = cfg->broker_uri;
+	/* DER with explicit lengths (esp-mqtt and mbedTLS take DER when a length is given). */
+	mc.broker.verification.certificate = (const char *)bundle->broker_ca;
+	mc.broker.verification.certificate_len = bundle->broker_ca_len;
+	mc.credentials.authentication.certificate = (const char *)bundle->client_cert;
+	mc.credentials.authentication.certificate_len = bundle->client_cert_len;
+	mc.credentials.authentication.key = (const char *)bundle->client_key;
+	mc.credentials.authentication.key_len = bundle->client_key_len;
+	mc.credentials.client_id = cfg->fw.legacy ? NULL : tunnel.self.name;
+	mc.session.protocol_ver = MQTT_PROTOCOL_V_3_1_1;
+	mc.buffer.size = MQTT_BUFFER_SIZE;
+	mc.task.stack_size = MQTT_TASK_STACK;
+	client = esp_mqtt_client_init(&mc);
+	if (client == NULL)
+		return -1;
+	esp_mqtt_client_register_event(client, MQTT_EVENT_ANY, on_mqtt_event, NULL);
+	if (esp_mqtt_client_start(client) != ESP_OK)
+		return -1;
+	ESP_LOGI(TAG, "tunnel up; broker %s; shell on TCP port %d", cfg->broker_uri, FW_SHELL_PORT);
+	return 0;
+}
