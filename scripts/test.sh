@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's Quick start and CI run it (as root on Debian 12):
+# installs what is missing, then builds and tests three configurations:
+#   build/       gcc, -Werror: unit, integration and adversarial tests
+#   build-asan/  gcc with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
+#   build-fuzz/  clang with libFuzzer: every fuzz target for a short time
+# and ends with one line "N passed, N failed" over all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+passed=0 failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# run_ctest DIR [ctest args]: runs CTest and adds its counts to the totals.
+run_ctest() {
+	local dir=$1
+	shift
+	local rc=0
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" "$@") 2>&1 | tee "$log" || rc=$?
+	local line
+	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1 || true)
+	if [ -z "$line" ]; then
+		echo "test.sh: CTest in $dir printed no summary (exit $rc)" >&2
+		failed=$((failed + 1))
+		return
+	fi
+	local total nfail
+	total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+	nfail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+	passed=$((passed + total - nfail))
+	failed=$((failed + nfail))
+}
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "build (gcc, -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+section "tests (build/)"
+run_ctest build
+
+section "build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMQTTIP_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+section "tests under sanitizers (build-asan/)"
+run_ctest build-asan
+
+section "fuzz targets (clang, libFuzzer)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQTTIP_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs"
+run_ctest build-fuzz -L fuzz
+
+section "summary"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

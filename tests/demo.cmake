@@ -1,0 +1,29 @@
+# The mqttip program's command line (unit): `mqttip --help`, every command's and subcommand's
+# --help, and bad flags, read from the program's own command list.
+# `mqttip demo` run non-interactively (integration, as root): the tour's figures are real, and it
+# leaves nothing behind, also when killed or after --keep / --down.
+if(NOT TARGET mqttip)
+	return()
+endif()
+
+add_test(NAME cli_help
+	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_help.sh $<TARGET_FILE:mqttip>)
+set_tests_properties(cli_help PROPERTIES LABELS unit TIMEOUT 30)
+
+if(NOT TARGET mqttip_plugin)
+	return()
+endif()
+set(demo_test_env "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>")
+if(MQTTIP_SANITIZE)
+	# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime preloaded.
+	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+		OUTPUT_VARIABLE demo_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
+	list(APPEND demo_test_env "MQTTIP_BROKER_PRELOAD=${demo_libasan}")
+endif()
+foreach(part tour keep interrupt)
+	add_test(NAME demo_${part}
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/demo_check.sh $<TARGET_FILE:mqttip>
+			${part})
+	set_tests_properties(demo_${part} PROPERTIES LABELS integration TIMEOUT 90
+		ENVIRONMENT "${demo_test_env}" RUN_SERIAL TRUE)
+endforeach()
