@@ -45,3 +45,5 @@ mqttip_unit_test(test_agent_config
 	LIBS mqttip_netaddr mqttip_topic PkgConfig::SODIUM PkgConfig::AGENT_MOSQUITTO
 		PkgConfig::AGENT_UV OpenSSL::SSL)
 target_include_directories(test_agent_config PRIVATE ${CMAKE_SOURCE_DIR}/agent)
+target_compile_definitions(test_agent_config
+	PRIVATE MQTTIP_EXAMPLE_CONF="${CMAKE_SOURCE_DIR}/conf/agent.conf")

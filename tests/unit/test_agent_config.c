@@ -156,10 +156,27 @@ static void test_broker_url(void)
 	      0);
 }
 
+/* The example shipped in conf/ must stay a valid config: it is what users copy. */
+static void test_shipped_example(void)
+{
+	struct config c;
+	char why[256] = "";
+	char *argv[] = {"up", "-c", MQTTIP_EXAMPLE_CONF, NULL};
+
+	config_defaults(&c);
+	CHECK_EQ_INT(config_parse_args(&c, 3, argv, why, sizeof(why)), CONFIG_OK);
+	if (why[0])
+		fprintf(stderr, "%s: %s\n", MQTTIP_EXAMPLE_CONF, why);
+	CHECK(!strcmp(c.bundle, "/etc/mqttip/n1/n1.bundle"));
+	CHECK(!strcmp(c.ifname, "mqttip0"));
+	CHECK_EQ_INT(c.mtu, 1400);
+}
+
 int main(void)
 {
 	test_defaults_and_values();
 	test_file_and_flags();
 	test_broker_url();
+	test_shipped_example();
 	return check_done();
 }
