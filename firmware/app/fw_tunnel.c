@@ -565,7 +565,7 @@ static void input_response(struct fw_tunnel *t, const struct topic *tp, const ui
 }
 
 /* Checks one inner packet against who sent it and hands it to the IP stack. */
-static void deliver(struct fw_tunnel *t, const struct cert *sender, const uint8_t *pkt, size_t len,
+static void deliver(struct fw_tunnel *t, struct peer *sender, const uint8_t *pkt, size_t len,
 		    struct fw_peer_info *info)
 {
 	struct iphdr_info ip;
@@ -574,11 +574,15 @@ static void deliver(struct fw_tunnel *t, const struct cert *sender, const uint8_
 		t->counters.drop_malformed++;
 		return;
 	}
-	/* Link-local multicast (router solicitations a peer's kernel sends into its tunnel) means
-	 * nothing on the device: ignored, not counted as an attack. */
-	if (netaddr_is_multicast(&ip.dst))
+	/* Multicast (router solicitations a peer's kernel sends into its tunnel, say) means nothing
+	 * on the device: counted apart from attacks. */
+	if (netaddr_is_multicast(&ip.dst)) {
+		t->counters.drop_multicast++;
 		return;
-	if ((sender && cert_check_source(sender, &ip.src) != CERT_OK) || !is_own(t, &ip.dst)) {
+	}
+	/* The sender must be the peer that claims the source most specifically (PROTOCOL.md 8.5),
+	 * or a gateway could speak for a node inside its route. */
+	if ((sender && peer_table_find_addr(&t->table, &ip.src) != sender) || !is_own(t, &ip.dst)) {
 		char s[NETADDR_STR_MAX], d[NETADDR_STR_MAX];
 		uint64_t n = ++t->counters.drop_source;
 
@@ -586,7 +590,7 @@ static void deliver(struct fw_tunnel *t, const struct cert *sender, const uint8_
 		if ((n & (n - 1)) == 0)
 			say(t, "dropped packet %s -> %s from %s: %s (%llu so far)",
 			    addr_text(&ip.src, s), addr_text(&ip.dst, d),
-			    sender ? sender->name : "legacy",
+			    sender ? sender->cert.name : "legacy",
 			    is_own(t, &ip.dst) ? "source not in its certificate" : "not for us",
 			    (unsigned long long)n);
 		return;
@@ -633,7 +637,7 @@ static void input_transport(struct fw_tunnel *t, const struct topic *tp, uint8_t
 	info_of(t, p)->last_used_ms = now_ms;
 	batch_reader_init(&r, body, body_len);
 	while ((err = batch_next(&r, &pkt, &pkt_len)) > 0)
-		deliver(t, &p->cert, pkt, pkt_len, info_of(t, p));
+		deliver(t, p, pkt, pkt_len, info_of(t, p));
 	if (err < 0)
 		t->counters.drop_malformed++;
 	flush_pending(t, p, now_ms);
@@ -822,13 +826,14 @@ size_t fw_tunnel_status(const struct fw_tunnel *t, char *buf, size_t cap, uint64
 	}
 	put(&x,
 	    "total: rx %llu pkt tx %llu pkt handshakes %llu\ndrops: malformed %llu auth %llu "
-	    "replay %llu source %llu no-peer %llu rate %llu timeout %llu publish %llu\n",
+	    "replay %llu source %llu no-peer %llu rate %llu timeout %llu publish %llu "
+	    "multicast %llu\n",
 	    (unsigned long long)c->rx_packets, (unsigned long long)c->tx_packets,
 	    (unsigned long long)c->handshakes, (unsigned long long)c->drop_malformed,
 	    (unsigned long long)c->drop_auth, (unsigned long long)c->drop_replay,
 	    (unsigned long long)c->drop_source, (unsigned long long)c->drop_no_peer,
 	    (unsigned long long)c->drop_rate, (unsigned long long)c->drop_timeout,
-	    (unsigned long long)c->publish_failed);
+	    (unsigned long long)c->publish_failed, (unsigned long long)c->drop_multicast);
 	return x.len;
 }
 

@@ -62,6 +62,7 @@ struct fw_counters {
 	uint64_t drop_auth;	 /* AEAD, mac1, legacy tag, handshake refused */
 	uint64_t drop_replay;	 /* counter, timestamp or legacy nonce seen before */
 	uint64_t drop_source;	 /* inner source not the sender's, or destination not ours */
+	uint64_t drop_multicast; /* multicast from a peer: the device joins no group */
 	uint64_t drop_no_peer;	 /* no keys and no room to wait for them */
 	uint64_t drop_rate;	 /* handshake rate limit */
 	uint64_t drop_timeout;	 /* waited too long for a handshake */
