@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "broker.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +18,6 @@
 #define MISC_PERIOD_MS	   1000
 #define CONNECT_TIMEOUT_MS 10000u
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int broker_parse_url(const char *url, bool *tls, char *host, size_t host_cap, int *port, char *err,
 		     size_t cap)
 {
@@ -44,7 +31,7 @@ int broker_parse_url(const char *url, bool *tls, char *host, size_t host_cap, in
 		*tls = false;
 		*port = 1883;
 	} else {
-		return fail(
+		return set_error(
 		    err, cap,
 		    "broker URL '%s': expected mqtts://, ssl://, mqtt:// or tcp:// host:port", url);
 	}
@@ -52,18 +39,18 @@ int broker_parse_url(const char *url, bool *tls, char *host, size_t host_cap, in
 	if (*rest == '[') {
 		end = strchr(rest, ']');
 		if (!end)
-			return fail(err, cap, "broker URL '%s': missing ']'", url);
+			return set_error(err, cap, "broker URL '%s': missing ']'", url);
 		rest++;
 		hlen = (size_t)(end - rest);
 		colon = end[1] == ':' ? end + 1 : NULL;
 		if (end[1] && !colon)
-			return fail(err, cap, "broker URL '%s': junk after ']'", url);
+			return set_error(err, cap, "broker URL '%s': junk after ']'", url);
 	} else {
 		colon = strrchr(rest, ':');
 		hlen = colon ? (size_t)(colon - rest) : strlen(rest);
 	}
 	if (!hlen || hlen >= host_cap)
-		return fail(err, cap, "broker URL '%s': bad host", url);
+		return set_error(err, cap, "broker URL '%s': bad host", url);
 	memcpy(host, rest, hlen);
 	host[hlen] = '\0';
 	if (colon) {
@@ -73,7 +60,7 @@ int broker_parse_url(const char *url, bool *tls, char *host, size_t host_cap, in
 		if (*e == '/')
 			e++;
 		if (colon[1] < '0' || colon[1] > '9' || *e || p < 1 || p > 65535)
-			return fail(err, cap, "broker URL '%s': bad port", url);
+			return set_error(err, cap, "broker URL '%s': bad port", url);
 		*port = (int)p;
 	}
 	return 0;
@@ -312,20 +299,20 @@ static int create_client(struct broker *b, SSL_CTX *ssl_ctx, char *err, size_t c
 {
 	b->mosq = mosquitto_new(b->client_id, true, b);
 	if (!b->mosq)
-		return fail(err, cap, "cannot create the MQTT client: %s", strerror(errno));
+		return set_error(err, cap, "cannot create the MQTT client: %s", strerror(errno));
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
 	mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	if (b->tls) {
 		if (!ssl_ctx)
-			return fail(err, cap,
-				    "a TLS broker needs the node's client certificate "
-				    "(--bundle or --cert/--key/--cafile)");
+			return set_error(err, cap,
+					 "a TLS broker needs the node's client certificate "
+					 "(--bundle or --cert/--key/--cafile)");
 		/* libmosquitto takes its own reference */
 		mosquitto_void_option(b->mosq, MOSQ_OPT_SSL_CTX, ssl_ctx);
 		mosquitto_int_option(b->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
 	}
 	if (b->user[0] && mosquitto_username_pw_set(b->mosq, b->user, b->pass[0] ? b->pass : NULL))
-		return fail(err, cap, "bad MQTT username or password");
+		return set_error(err, cap, "bad MQTT username or password");
 	mosquitto_connect_callback_set(b->mosq, mosq_on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, mosq_on_disconnect);
 	mosquitto_message_callback_set(b->mosq, mosq_on_message);

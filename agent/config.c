@@ -2,10 +2,10 @@
  * the same settings with the same checks. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "log.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,18 +60,6 @@ static const struct key keys[] = {
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void config_defaults(struct config *c)
 {
@@ -131,10 +119,10 @@ static int set_key(struct config *c, const struct key *k, const char *v, char *e
 	case K_STR:
 	case K_PATH:
 		if (strlen(v) >= k->size)
-			return fail(err, cap, "%s: value too long (at most %zu bytes)", k->name,
-				    k->size - 1);
+			return set_error(err, cap, "%s: value too long (at most %zu bytes)",
+					 k->name, k->size - 1);
 		if (k->kind == K_PATH && !*v)
-			return fail(err, cap, "%s: empty path", k->name);
+			return set_error(err, cap, "%s: empty path", k->name);
 		strcpy(field, v);
 		return 0;
 	case K_BOOL:
@@ -145,47 +133,50 @@ static int set_key(struct config *c, const struct key *k, const char *v, char *e
 			 !strcmp(v, "0"))
 			*(bool *)field = false;
 		else
-			return fail(err, cap, "%s: expected true or false, not '%s'", k->name, v);
+			return set_error(err, cap, "%s: expected true or false, not '%s'", k->name,
+					 v);
 		return 0;
 	case K_UINT:
 		if (parse_uint(v, k->min, k->max, &n))
-			return fail(err, cap, "%s: expected a number from %u to %u, not '%s'",
-				    k->name, k->min, k->max, v);
+			return set_error(err, cap, "%s: expected a number from %u to %u, not '%s'",
+					 k->name, k->min, k->max, v);
 		*(unsigned *)field = n;
 		return 0;
 	case K_MS:
 		if (parse_uint(v, k->min, k->max, &n))
-			return fail(err, cap, "%s: expected seconds from %u to %u, not '%s'",
-				    k->name, k->min, k->max, v);
+			return set_error(err, cap, "%s: expected seconds from %u to %u, not '%s'",
+					 k->name, k->min, k->max, v);
 		*(uint64_t *)field = (uint64_t)n * 1000;
 		return 0;
 	case K_ADDR4:
 		if (netaddr_parse(v, strlen(v), &c->addr4) || c->addr4.family != 4)
-			return fail(err, cap, "%s: '%s' is not an IPv4 address (a.b.c.d)", k->name,
-				    v);
+			return set_error(err, cap, "%s: '%s' is not an IPv4 address (a.b.c.d)",
+					 k->name, v);
 		c->has_addr4 = true;
 		return 0;
 	case K_NETMASK:
 		if (netmask_to_prefix(v, &c->prefix4))
-			return fail(err, cap, "%s: '%s' is not an IPv4 netmask (255.255.255.0)",
-				    k->name, v);
+			return set_error(err, cap,
+					 "%s: '%s' is not an IPv4 netmask (255.255.255.0)", k->name,
+					 v);
 		c->has_prefix4 = true;
 		return 0;
 	case K_ADDR6:
 		if (netaddr_parse(v, strlen(v), &c->addr6) || c->addr6.family != 6)
-			return fail(err, cap,
-				    "%s: '%s' is not an IPv6 address in canonical (RFC 5952) form",
-				    k->name, v);
+			return set_error(
+			    err, cap,
+			    "%s: '%s' is not an IPv6 address in canonical (RFC 5952) form", k->name,
+			    v);
 		c->has_addr6 = true;
 		return 0;
 	case K_PREFIX6:
 		if (parse_uint(v, 1, 128, &n))
-			return fail(err, cap, "%s: expected a prefix length from 1 to 128",
-				    k->name);
+			return set_error(err, cap, "%s: expected a prefix length from 1 to 128",
+					 k->name);
 		c->prefix6 = (uint8_t)n;
 		return 0;
 	}
-	return fail(err, cap, "%s: internal error", k->name);
+	return set_error(err, cap, "%s: internal error", k->name);
 }
 
 /* Spellings of conf/agent.conf's first draft, accepted as well. */
@@ -206,7 +197,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 	size_t n = strlen(key);
 
 	if (n >= sizeof(name))
-		return fail(err, cap, "unknown key '%s'", key);
+		return set_error(err, cap, "unknown key '%s'", key);
 	for (size_t i = 0; i <= n; i++)
 		name[i] = key[i] == '_' ? '-' : key[i]; /* node_cert = node-cert */
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
@@ -217,7 +208,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		if (!strcmp(keys[i].name, name))
 			return set_key(c, &keys[i], value, err, cap);
 	}
-	return fail(err, cap, "unknown key '%s'", key);
+	return set_error(err, cap, "unknown key '%s'", key);
 }
 
 static char *trim(char *s)
@@ -240,7 +231,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap)
 	int rc = 0;
 
 	if (!f)
-		return fail(err, cap, "cannot read config file %s: %s", path, strerror(errno));
+		return set_error(err, cap, "cannot read config file %s: %s", path, strerror(errno));
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *s, *eq, *key, *value;
 
@@ -251,7 +242,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap)
 		/* "key = value" or "key value" */
 		eq = s + strcspn(s, " \t=");
 		if (!*eq) {
-			rc = fail(err, cap, "%s:%u: expected 'key = value'", path, lineno);
+			rc = set_error(err, cap, "%s:%u: expected 'key = value'", path, lineno);
 			break;
 		}
 		value = eq + strspn(eq, " \t");
@@ -261,7 +252,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap)
 		key = s;
 		value = trim(value);
 		if (config_set(c, key, value, sub, sizeof(sub)))
-			rc = fail(err, cap, "%s:%u: %s", path, lineno, sub);
+			rc = set_error(err, cap, "%s:%u: %s", path, lineno, sub);
 	}
 	sodium_memzero(line, sizeof(line));
 	fclose(f);
@@ -327,25 +318,25 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 		}
 		if (opt == '?') {
 			if (optopt)
-				fail(err, cap, "unknown option '-%c'", optopt);
+				set_error(err, cap, "unknown option '-%c'", optopt);
 			else
-				fail(err, cap, "unknown option '%s'", argv[optind - 1]);
+				set_error(err, cap, "unknown option '%s'", argv[optind - 1]);
 			return CONFIG_USAGE;
 		}
 		if (opt == ':') {
-			fail(err, cap, "option '%s' needs a value", argv[optind - 1]);
+			set_error(err, cap, "option '%s' needs a value", argv[optind - 1]);
 			return CONFIG_USAGE;
 		}
 		if (opt == 'c') {
 			if (strlen(optarg) >= sizeof(c->config_file)) {
-				fail(err, cap, "config file path too long");
+				set_error(err, cap, "config file path too long");
 				return CONFIG_ERROR;
 			}
 			strcpy(c->config_file, optarg);
 		}
 	}
 	if (optind < argc) {
-		fail(err, cap, "unexpected argument '%s'", argv[optind]);
+		set_error(err, cap, "unexpected argument '%s'", argv[optind]);
 		return CONFIG_ERROR;
 	}
 	if (c->config_file[0] && config_load_file(c, c->config_file, err, cap))
@@ -371,27 +362,28 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 int config_finish(struct config *c, char *err, size_t cap)
 {
 	if (!c->ifname[0])
-		return fail(err, cap, "interface: empty name");
+		return set_error(err, cap, "interface: empty name");
 	if (!c->broker[0])
-		return fail(err, cap,
-			    "no broker given: use -b URL (or 'broker = URL' in the file)");
+		return set_error(err, cap,
+				 "no broker given: use -b URL (or 'broker = URL' in the file)");
 	if (!c->bundle[0] && !c->node_cert[0] && !c->legacy_psk[0])
-		return fail(err, cap,
-			    "no credentials: give --bundle FILE (secure mode), the separate files, "
-			    "or -k PASSWORD (legacy mode)");
+		return set_error(
+		    err, cap,
+		    "no credentials: give --bundle FILE (secure mode), the separate files, "
+		    "or -k PASSWORD (legacy mode)");
 	if (!c->bundle[0] && c->node_cert[0] &&
 	    (!c->node_key[0] || !c->network_ca[0] || !c->cert[0] || !c->key[0] || !c->cafile[0]))
-		return fail(err, cap,
-			    "separate files: --cert --key --cafile --node-cert "
-			    "--node-key --network-ca are all needed (or use --bundle)");
+		return set_error(err, cap,
+				 "separate files: --cert --key --cafile --node-cert "
+				 "--node-key --network-ca are all needed (or use --bundle)");
 	if (c->legacy_psk[0] && !c->bundle[0] && !c->node_cert[0] && !c->has_addr4)
-		return fail(err, cap, "legacy mode needs the interface address: -a ADDR");
+		return set_error(err, cap, "legacy mode needs the interface address: -a ADDR");
 	if (!c->status_socket[0] &&
 	    (size_t)snprintf(c->status_socket, sizeof(c->status_socket), "/run/mqttip/%s.sock",
 			     c->ifname) >= sizeof(c->status_socket))
-		return fail(err, cap, "status socket path too long");
+		return set_error(err, cap, "status socket path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
-		return fail(err, cap, "reject-after must be longer than rekey-after");
+		return set_error(err, cap, "reject-after must be longer than rekey-after");
 	return 0;
 }
 

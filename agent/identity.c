@@ -1,9 +1,9 @@
 /* identity.c - loads and cross-checks the node's credentials (see identity.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "identity.h"
+#include "log.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,18 +17,6 @@
 #include "pki_files.h"
 
 #define DER_MAX 8192
-
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *ssl_error(void)
 {
@@ -45,7 +33,7 @@ struct text {
 static int read_text(const char *path, struct text *t, char *err, size_t cap)
 {
 	if (pki_read_file(path, &t->data, &t->len) < 0)
-		return fail(err, cap, "cannot read %s: %s", path, strerror(errno));
+		return set_error(err, cap, "cannot read %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -63,11 +51,11 @@ static long block(const struct text *t, const char *path, const char *label, uin
 	long n = pki_block_find((const char *)t->data, t->len, label, out, cap);
 
 	if (n < 0)
-		return fail(err, errcap, "%s: no valid '%s' block (is it the right file?)", path,
-			    label);
+		return set_error(err, errcap, "%s: no valid '%s' block (is it the right file?)",
+				 path, label);
 	if (want && (size_t)n != want)
-		return fail(err, errcap, "%s: '%s' block has %ld bytes, expected %zu", path, label,
-			    n, want);
+		return set_error(err, errcap, "%s: '%s' block has %ld bytes, expected %zu", path,
+				 label, n, want);
 	return n;
 }
 
@@ -83,21 +71,21 @@ static int load_bundle(struct identity *id, const char *path, char *err, size_t 
 		return -1;
 	der = OPENSSL_malloc(DER_MAX);
 	if (!der) {
-		fail(err, cap, "out of memory");
+		set_error(err, cap, "out of memory");
 		goto out;
 	}
 	if ((n = block(&t, path, PKI_LABEL_BROKER_CA, der, DER_MAX, 0, err, cap)) < 0)
 		goto out;
 	p = der;
 	if (!(id->broker_ca = d2i_X509(NULL, &p, n))) {
-		fail(err, cap, "%s: broker CA certificate unreadable: %s", path, ssl_error());
+		set_error(err, cap, "%s: broker CA certificate unreadable: %s", path, ssl_error());
 		goto out;
 	}
 	if ((n = block(&t, path, PKI_LABEL_CLIENT_CERT, der, DER_MAX, 0, err, cap)) < 0)
 		goto out;
 	p = der;
 	if (!(id->client_cert = d2i_X509(NULL, &p, n))) {
-		fail(err, cap, "%s: client certificate unreadable: %s", path, ssl_error());
+		set_error(err, cap, "%s: client certificate unreadable: %s", path, ssl_error());
 		goto out;
 	}
 	if ((n = block(&t, path, PKI_LABEL_CLIENT_KEY, der, DER_MAX, 0, err, cap)) < 0)
@@ -106,7 +94,7 @@ static int load_bundle(struct identity *id, const char *path, char *err, size_t 
 	id->client_key = d2i_AutoPrivateKey(NULL, &p, n);
 	OPENSSL_cleanse(der, DER_MAX);
 	if (!id->client_key) {
-		fail(err, cap, "%s: client key unreadable: %s", path, ssl_error());
+		set_error(err, cap, "%s: client key unreadable: %s", path, ssl_error());
 		goto out;
 	}
 	if (block(&t, path, PKI_LABEL_NETWORK_CA, id->network_id, sizeof(id->network_id),
@@ -131,23 +119,23 @@ static int load_pem(struct identity *id, const struct config *c, char *err, size
 	FILE *f;
 
 	if (!(f = fopen(c->cafile, "r")))
-		return fail(err, cap, "cannot read %s: %s", c->cafile, strerror(errno));
+		return set_error(err, cap, "cannot read %s: %s", c->cafile, strerror(errno));
 	id->broker_ca = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!id->broker_ca)
-		return fail(err, cap, "%s: no PEM certificate: %s", c->cafile, ssl_error());
+		return set_error(err, cap, "%s: no PEM certificate: %s", c->cafile, ssl_error());
 	if (!(f = fopen(c->cert, "r")))
-		return fail(err, cap, "cannot read %s: %s", c->cert, strerror(errno));
+		return set_error(err, cap, "cannot read %s: %s", c->cert, strerror(errno));
 	id->client_cert = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!id->client_cert)
-		return fail(err, cap, "%s: no PEM certificate: %s", c->cert, ssl_error());
+		return set_error(err, cap, "%s: no PEM certificate: %s", c->cert, ssl_error());
 	if (!(f = fopen(c->key, "r")))
-		return fail(err, cap, "cannot read %s: %s", c->key, strerror(errno));
+		return set_error(err, cap, "cannot read %s: %s", c->key, strerror(errno));
 	id->client_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!id->client_key)
-		return fail(err, cap, "%s: no PEM private key: %s", c->key, ssl_error());
+		return set_error(err, cap, "%s: no PEM private key: %s", c->key, ssl_error());
 	return 0;
 }
 
@@ -197,7 +185,8 @@ static int load_psk(struct identity *id, const char *path, char *err, size_t cap
 	rc = sodium_hex2bin(id->psk, sizeof(id->psk), (const char *)t.data, t.len, " \r\n\t",
 			    &bin_len, &end);
 	if (rc || bin_len != sizeof(id->psk) || (size_t)(end - (const char *)t.data) != t.len)
-		rc = fail(err, cap, "%s: expected 64 hexadecimal digits (a 32-byte PSK)", path);
+		rc =
+		    set_error(err, cap, "%s: expected 64 hexadecimal digits (a 32-byte PSK)", path);
 	else
 		id->has_psk = true;
 	free_text(&t);
@@ -212,16 +201,17 @@ static int check_client_cert(struct identity *id, const char *path, char *err, s
 
 	if (!store || !ctx || !X509_STORE_add_cert(store, id->broker_ca) ||
 	    !X509_STORE_CTX_init(ctx, store, id->client_cert, NULL)) {
-		fail(err, cap, "cannot check the client certificate: %s", ssl_error());
+		set_error(err, cap, "cannot check the client certificate: %s", ssl_error());
 		goto out;
 	}
 	if (X509_verify_cert(ctx) != 1) {
-		fail(err, cap, "%s: client certificate does not verify against the broker CA: %s",
-		     path, X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		set_error(err, cap,
+			  "%s: client certificate does not verify against the broker CA: %s", path,
+			  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
 	if (X509_check_private_key(id->client_cert, id->client_key) != 1) {
-		fail(err, cap, "%s: client key does not match the client certificate", path);
+		set_error(err, cap, "%s: client key does not match the client certificate", path);
 		goto out;
 	}
 	rc = 0;
@@ -249,14 +239,15 @@ int identity_load(struct identity *id, const struct config *c, uint64_t now_unix
 		return -1;
 	rc = cert_verify(id->cert_bytes, id->cert_len, id->network_id, now_unix, &id->cert);
 	if (rc == CERT_ERR_WRONG_CA)
-		return fail(err, cap,
-			    "%s: node certificate was not issued by this network CA (wrong CA)",
-			    src);
+		return set_error(
+		    err, cap, "%s: node certificate was not issued by this network CA (wrong CA)",
+		    src);
 	if (rc)
-		return fail(err, cap, "%s: node certificate refused: %s", src, cert_strerror(rc));
+		return set_error(err, cap, "%s: node certificate refused: %s", src,
+				 cert_strerror(rc));
 	crypto_scalarmult_base(id->node_public, id->node_secret);
 	if (sodium_memcmp(id->node_public, id->cert.x25519_public, MQTTIP_KEY_LEN))
-		return fail(err, cap, "%s: node key does not match the node certificate", src);
+		return set_error(err, cap, "%s: node key does not match the node certificate", src);
 	if (check_client_cert(id, c->bundle[0] ? c->bundle : c->cert, err, cap))
 		return -1;
 	if (c->psk[0] && load_psk(id, c->psk, err, cap))
@@ -271,7 +262,7 @@ SSL_CTX *identity_tls_context(const struct identity *id, const char *host, char 
 	struct netaddr a;
 
 	if (!ctx) {
-		fail(err, cap, "TLS: %s", ssl_error());
+		set_error(err, cap, "TLS: %s", ssl_error());
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -287,7 +278,7 @@ SSL_CTX *identity_tls_context(const struct identity *id, const char *host, char 
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return ctx;
 bad:
-	fail(err, cap, "TLS setup: %s", ssl_error());
+	set_error(err, cap, "TLS setup: %s", ssl_error());
 	SSL_CTX_free(ctx);
 	return NULL;
 }

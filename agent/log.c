@@ -53,3 +53,13 @@ LOG_FN(log_error, "error", true)
 LOG_FN(log_warn, "warning", true)
 LOG_FN(log_info, "info", true)
 LOG_FN(log_debug, "debug", debug_enabled)
+
+int set_error(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}

@@ -1,12 +1,12 @@
 /* tun.c - TUN device set-up with ioctls on /dev/net/tun and AF_INET/AF_INET6 sockets. */
 #define _GNU_SOURCE
 #include "tun.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,27 +22,15 @@ struct tun_in6_ifreq {
 	int ifindex;
 };
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int tun_open(const char *ifname, char *err, size_t cap)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
-		return fail(err, cap, "cannot open /dev/net/tun: %s%s", strerror(errno),
-			    errno == EACCES || errno == EPERM ? " (needs root or CAP_NET_ADMIN)"
-							      : "");
+		return set_error(
+		    err, cap, "cannot open /dev/net/tun: %s%s", strerror(errno),
+		    errno == EACCES || errno == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
@@ -50,8 +38,8 @@ int tun_open(const char *ifname, char *err, size_t cap)
 		int e = errno;
 
 		close(fd);
-		return fail(err, cap, "cannot create TUN interface %s: %s%s", ifname, strerror(e),
-			    e == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+		return set_error(err, cap, "cannot create TUN interface %s: %s%s", ifname,
+				 strerror(e), e == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
 	}
 	return fd;
 }
@@ -63,10 +51,10 @@ static int set_flags_up(int sock, const char *ifname, char *err, size_t cap)
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
 	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
-		return fail(err, cap, "%s: cannot read flags: %s", ifname, strerror(errno));
+		return set_error(err, cap, "%s: cannot read flags: %s", ifname, strerror(errno));
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
-		return fail(err, cap, "%s: cannot bring up: %s", ifname, strerror(errno));
+		return set_error(err, cap, "%s: cannot bring up: %s", ifname, strerror(errno));
 	return 0;
 }
 
@@ -82,11 +70,13 @@ static int set_v4(int sock, const char *ifname, const struct netaddr *a, uint8_t
 	memcpy(&sin.sin_addr, a->bytes, 4);
 	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
 	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
-		return fail(err, cap, "%s: cannot set IPv4 address: %s", ifname, strerror(errno));
+		return set_error(err, cap, "%s: cannot set IPv4 address: %s", ifname,
+				 strerror(errno));
 	sin.sin_addr.s_addr = htonl(mask);
 	memcpy(&ifr.ifr_netmask, &sin, sizeof(sin));
 	if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
-		return fail(err, cap, "%s: cannot set IPv4 netmask: %s", ifname, strerror(errno));
+		return set_error(err, cap, "%s: cannot set IPv4 netmask: %s", ifname,
+				 strerror(errno));
 	if (prefix < 31) {
 		/* a TUN device has no IFF_BROADCAST, so the kernel would not derive it; without it
 		 * the subnet's broadcast address is not local and broadcasts from peers die */
@@ -96,8 +86,8 @@ static int set_v4(int sock, const char *ifname, const struct netaddr *a, uint8_t
 		sin.sin_addr.s_addr = host | htonl(~mask);
 		memcpy(&ifr.ifr_broadaddr, &sin, sizeof(sin));
 		if (ioctl(sock, SIOCSIFBRDADDR, &ifr) < 0)
-			return fail(err, cap, "%s: cannot set IPv4 broadcast address: %s", ifname,
-				    strerror(errno));
+			return set_error(err, cap, "%s: cannot set IPv4 broadcast address: %s",
+					 ifname, strerror(errno));
 	}
 	return 0;
 }
@@ -110,13 +100,14 @@ static int set_v6(const char *ifname, const struct netaddr *a, uint8_t prefix, c
 	int rc = 0;
 
 	if (sock < 0)
-		return fail(err, cap, "IPv6 socket: %s", strerror(errno));
+		return set_error(err, cap, "IPv6 socket: %s", strerror(errno));
 	memset(&req, 0, sizeof(req));
 	memcpy(&req.addr, a->bytes, 16);
 	req.prefixlen = prefix;
 	req.ifindex = (int)if_nametoindex(ifname);
 	if (!req.ifindex || ioctl(sock, SIOCSIFADDR, &req) < 0)
-		rc = fail(err, cap, "%s: cannot set IPv6 address: %s", ifname, strerror(errno));
+		rc =
+		    set_error(err, cap, "%s: cannot set IPv6 address: %s", ifname, strerror(errno));
 	close(sock);
 	return rc;
 }
@@ -129,12 +120,12 @@ int tun_configure(const char *ifname, const struct netaddr *a4, uint8_t prefix4,
 	int rc = -1;
 
 	if (sock < 0)
-		return fail(err, cap, "socket: %s", strerror(errno));
+		return set_error(err, cap, "socket: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
 	ifr.ifr_mtu = (int)mtu;
 	if (ioctl(sock, SIOCSIFMTU, &ifr) < 0) {
-		fail(err, cap, "%s: cannot set MTU %u: %s", ifname, mtu, strerror(errno));
+		set_error(err, cap, "%s: cannot set MTU %u: %s", ifname, mtu, strerror(errno));
 		goto out;
 	}
 	if (a4 && set_v4(sock, ifname, a4, prefix4, err, cap))
