@@ -30,7 +30,8 @@ endforeach()
 # the broker operator attacking a running pair: same lab, its own layer
 set_tests_properties(agent_adversary PROPERTIES LABELS adversarial)
 
-# Benchmark tool (not a test): tests/bench/agent_lab.sh BUILD_DIR runs it with the agents.
+# Benchmark tool (not a test): the broker ceiling that tests/bench/agent_lab.sh (between two
+# namespaces) and tests/bench/plugin_throughput.sh (with and without the plugin) measure.
 find_package(Threads REQUIRED)
 add_executable(mqtt_ceiling bench/mqtt_ceiling.c)
 pkg_check_modules(AGENT_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)

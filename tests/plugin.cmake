@@ -40,14 +40,6 @@ if(MOSQUITTO_BIN AND LIBMOSQUITTO_FOUND)
 	endforeach()
 endif()
 
-# Benchmark tool (not a test): tests/bench/plugin_throughput.sh BUILD_DIR runs it.
-if(LIBMOSQUITTO_FOUND)
-	find_package(Threads REQUIRED)
-	add_executable(mqtt_bench bench/mqtt_bench.c)
-	target_compile_definitions(mqtt_bench PRIVATE _POSIX_C_SOURCE=200809L)
-	target_link_libraries(mqtt_bench PRIVATE PkgConfig::LIBMOSQUITTO Threads::Threads)
-endif()
-
 # Pure parts: ACL decisions and policy grammar (unit), policy parser (fuzz).
 mqttip_unit_test(test_plugin_acl SOURCES unit/test_plugin_acl.c LIBS mqttip_plugin_core)
 mqttip_fuzz_target(fuzz_policy ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_policy.c mqttip_plugin_core)
