@@ -9,44 +9,24 @@ root=$1 out=$2
 budget_static=73728 # bytes of .data + .bss (72 KiB): firmware/README.md "Memory"
 budget_frame=2048   # bytes: the largest stack frame of any function
 
-cc=riscv64-unknown-elf-gcc
-if ! command -v $cc >/dev/null; then
-	echo "mcu-check: $cc not found: install gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf" \
-		"(scripts/install-deps.sh does)" >&2
-	exit 1
-fi
-rm -rf "$out" && mkdir -p "$out/shim"
-# Only target-neutral headers come from the host: libsodium's and lwIP's (its arch/ port there
-# is generic: opaque pointer types for the OS objects, which ESP-IDF's FreeRTOS port also uses).
-ln -s /usr/include/sodium.h "$out/shim/sodium.h"
-ln -s /usr/include/sodium "$out/shim/sodium"
+. "$root/tests/tools/rv32.sh"
 
-flags=(-march=rv32imc -mabi=ilp32 --specs=picolibc.specs -std=c11 -Os -ffunction-sections
-	-fdata-sections -fstack-usage -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-	-Wmissing-prototypes -Wformat=2 -Wvla -Wstack-usage=$budget_frame -I "$root/common"
-	-I "$root/firmware/app" -isystem "$out/shim")
+rv32_setup "$out"
+RV32_FLAGS+=(-Wstack-usage=$budget_frame -I "$root/common" -I "$root/firmware/app")
+# lwIP's headers are target-neutral too (its arch/ port there is generic: opaque pointer types
+# for the OS objects, which ESP-IDF's FreeRTOS port also uses).
 lwip=(-D_POSIX_C_SOURCE=200809L -isystem /usr/include/lwip)
 
 for src in "$root"/common/*.c "$root"/firmware/app/fw_bundle.c "$root"/firmware/app/fw_outbox.c \
-	"$root"/firmware/app/fw_tunnel.c \
-	"$root"/firmware/tools/mcu_probe.c; do
-	(cd "$out" && $cc "${flags[@]}" -c "$src" -o "$out/$(basename "${src%.c}").o")
+	"$root"/firmware/app/fw_tunnel.c "$root"/firmware/tools/mcu_probe.c; do
+	rv32_cc "$out" "$src"
 done
 for src in "$root"/firmware/app/fw_netif.c "$root"/firmware/app/fw_shell.c; do
-	(cd "$out" && $cc "${flags[@]}" "${lwip[@]}" -c "$src" -o "$out/$(basename "${src%.c}").o")
+	rv32_cc "$out" "$src" "${lwip[@]}"
 done
+rv32_report "$out" 10
 
-echo "static RAM per object (bytes, objects with none left out):"
-riscv64-unknown-elf-size --format=berkeley "$out"/*.o | awk 'NR==1 || $2+$3 > 0 {print "  " $0}'
-echo "largest stack frames (bytes):"
-cat "$out"/*.su | sort -t$'\t' -k2 -n -r | sed -n 1,10p | sed 's/^/  /'
-
-sym_size() {
-	local hex
-	hex=$(riscv64-unknown-elf-nm -S "$out/mcu_probe.o" | awk -v s="$1" '$4 == s {print $2}')
-	[ -n "$hex" ] || { echo "mcu-check: symbol $1 missing in the probe" >&2; exit 1; }
-	echo $((16#$hex))
-}
+sym_size() { rv32_sym_size "$out/mcu_probe.o" "$1"; }
 echo "tunnel state (8 peers): $(sym_size mcu_tunnel) bytes; bundle: $(sym_size mcu_bundle) bytes;" \
 	"MQTT reassembly buffer: $(sym_size mcu_rx_buffer) bytes; outbox: $(sym_size mcu_outbox) bytes"
 total=$(riscv64-unknown-elf-size --format=berkeley "$out"/*.o | awk 'NR > 1 {s += $2 + $3} END {print s}')
