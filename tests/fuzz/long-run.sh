@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # long-run.sh [SECONDS_PER_TARGET] [TARGET...]: the long fuzzing campaign, outside CI. Builds every
 # libFuzzer target with clang (ASan+UBSan, coverage in the libraries too), runs each for the given
-# time (default 600 s) on its committed seed corpus, and merges what it learned back into
-# tests/fuzz/corpus/<target>/ (minimised, so the corpus stays small). A crash stops the run and
+# time (default 600 s) on its committed seed corpus, and adds to tests/fuzz/corpus/<target>/ only
+# the inputs that reach new coverage (libFuzzer -merge=1), so the named seeds stay and the corpus
+# stays small. A crash stops the run and
 # leaves its reproducer in build-fuzz-long/fuzz-artifacts/; fix it, add the reproducer to the
 # corpus, run again.
 set -euo pipefail
@@ -25,9 +26,7 @@ for t in "${targets[@]}"; do
 	echo "== $t: ${secs}s =="
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$build/fuzz-artifacts/$t-" "$work" 2>&1 | tail -n 12
-	merged=$(mktemp -d)
-	"$bin" -merge=1 "$merged" "tests/fuzz/corpus/$t" "$work" >/dev/null 2>&1
-	rm -rf "tests/fuzz/corpus/$t" && mv "$merged" "tests/fuzz/corpus/$t"
+	"$bin" -merge=1 "tests/fuzz/corpus/$t" "$work" >/dev/null 2>&1
 	rm -rf "$work"
 	echo "corpus: $(ls "tests/fuzz/corpus/$t" | wc -l) files"
 done
