@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 
 #include "noise.h"
 
@@ -70,36 +71,16 @@ static void skip_reason(const char *name, char *out, size_t cap)
 		snprintf(out, cap, "pattern %s not supported", parts[1]);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a hex string field; returns its length or -1 when bad. */
 static long hex_decode(const cJSON *item, uint8_t *out, size_t cap)
 {
 	const char *s = cJSON_GetStringValue(item);
+	const char *end;
 	size_t len;
 
-	if (!s)
+	if (!s || sodium_hex2bin(out, cap, s, strlen(s), NULL, &len, &end) != 0 || *end)
 		return -1;
-	len = strlen(s);
-	if (len % 2 != 0 || len / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(len / 2);
+	return (long)len;
 }
 
 /* A 32-byte key field: absent -> NULL, present -> out. */
