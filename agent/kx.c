@@ -135,7 +135,7 @@ static void on_initiation(struct daemon *d, const struct topic *t, const uint8_t
 
 	/* mac1 first: junk that lacks it costs one HMAC and no table walk */
 	if (handshake_initiation_check(msg, len, d->local.static_public)) {
-		daemon_drop(d, NULL, DROP_HANDSHAKE);
+		daemon_drop(d, NULL, DROP_HANDSHAKE_MAC1);
 		return;
 	}
 	known = peer_table_find_addr(&d->peers, &t->src);
@@ -149,7 +149,8 @@ static void on_initiation(struct daemon *d, const struct topic *t, const uint8_t
 	    &d->responder, &d->local, &t->src, &t->dst, daemon_unix_now(),
 	    known && known->has_timestamp ? known->last_timestamp : NULL, msg, len, &c, ts);
 	if (rc) {
-		daemon_drop(d, known, DROP_HANDSHAKE);
+		daemon_drop(d, known,
+			    rc == HANDSHAKE_ERR_REPLAY ? DROP_HANDSHAKE_REPLAY : DROP_HANDSHAKE);
 		netaddr_format(&t->src, topic, sizeof(topic));
 		log_info("handshake from %s refused: %s%s%s", topic, handshake_strerror(rc),
 			 rc == HANDSHAKE_ERR_CERT ? ": " : "",
@@ -159,7 +160,7 @@ static void on_initiation(struct daemon *d, const struct topic *t, const uint8_t
 	}
 	p = adopt_peer(d, &c, &t->src);
 	if (p && p->has_timestamp && memcmp(ts, p->last_timestamp, MQTTIP_TIMESTAMP_LEN) <= 0) {
-		daemon_drop(d, p, DROP_HANDSHAKE);
+		daemon_drop(d, p, DROP_HANDSHAKE_REPLAY);
 		p = NULL;
 	}
 	if (!p) {
