@@ -29,6 +29,13 @@
 #   lab_netem I SPEC... / lab_netem_clear I   tc netem on both directions of node I's link
 #   lab_link_down I / lab_link_up I            cut / restore node I's link (eth0 in its ns)
 #   lab_broker_netem SPEC... / lab_broker_netem_clear   netem on every link at the broker side
+#   lab_has_netem                true when the kernel has sch_netem
+#   lab_impair LOSS_PCT DELAY_MS / lab_impair_clear   loss and one-way delay on every node's
+#                                broker link: tc netem when the kernel has it; else loss by
+#                                nftables (numgen random, both directions, in each node ns) and
+#                                delay by the delay relay (needs LAB_RELAY=1 before
+#                                lab_broker_start: agents then connect through tests/adversarial
+#                                delayrelay on port 8884, $DELAYRELAY names the binary)
 #   lab_rss PID                  resident set size in KiB
 #   lab_bg CMD...                start a helper process whose pid the cleanup kills ($LAB_BG_PID)
 #   lab_fail MSG / lab_ok MSG
@@ -42,6 +49,8 @@ LAB_BROKER_PID=""
 LAB_BROKER_PORT=8883
 LAB_SPY_PORT=1883
 LAB_BROKER_IP=192.0.2.1
+LAB_RELAY_PORT=8884
+LAB_RELAY_PID=""
 LAB_NETS=()
 LAB_PIDS=()
 LAB_BG_PID=""
@@ -67,7 +76,7 @@ lab_exec() {
 }
 
 lab_cleanup() {
-	local pid i ns
+	local pid i ns status=$?
 	set +e
 	for i in "${!LAB_AGENT_PIDS[@]}"; do
 		kill -CONT "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
@@ -77,16 +86,16 @@ lab_cleanup() {
 		kill -CONT "$pid" 2>/dev/null
 		kill "$pid" 2>/dev/null
 	done
-	if [ -n "$LAB_BROKER_PID" ]; then
-		kill -CONT "$LAB_BROKER_PID" 2>/dev/null
-		kill "$LAB_BROKER_PID" 2>/dev/null
-	fi
+	for pid in $LAB_BROKER_PID $LAB_RELAY_PID; do
+		kill -CONT "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+	done
 	sleep 0.3
 	for i in "${!LAB_AGENT_PIDS[@]}"; do
 		kill -KILL "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
 		wait "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
 	done
-	for pid in "${LAB_PIDS[@]}" $LAB_BROKER_PID; do
+	for pid in "${LAB_PIDS[@]}" $LAB_BROKER_PID $LAB_RELAY_PID; do
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -95,6 +104,15 @@ lab_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	# Sanitizer builds: a report in any log (agents, broker) fails the test, once everything
+	# has stopped (LeakSanitizer reports at exit).
+	if [ -n "$LAB_DIR" ] && grep -lE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" \
+		"$LAB_DIR"/*.log >/dev/null 2>&1; then
+		grep -hE -A15 "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" \
+			"$LAB_DIR"/*.log >&2
+		echo "FAIL: sanitizer report in the lab's logs" >&2
+		status=1
+	fi
 	if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
 		if [ -n "${LAB_KEEP:-}" ]; then
 			echo "kept $LAB_DIR" >&2
@@ -102,6 +120,7 @@ lab_cleanup() {
 			rm -rf "$LAB_DIR"
 		fi
 	fi
+	exit "$status"
 }
 
 lab_require() {
@@ -193,6 +212,11 @@ lab_broker_start() {
 		ip netns exec "$(lab_bns)" mosquitto -c "$conf" >>"$log" 2>&1 &
 	fi
 	LAB_BROKER_PID=$!
+	if [ -n "${LAB_RELAY:-}" ] && [ -z "$LAB_RELAY_PID" ]; then
+		ip netns exec "$(lab_bns)" "$DELAYRELAY" "$LAB_BROKER_IP" "$LAB_RELAY_PORT" \
+			"$LAB_BROKER_IP" "$LAB_BROKER_PORT" "${LAB_DELAY_MS:-50}" &
+		LAB_RELAY_PID=$!
+	fi
 	for _ in $(seq 1 100); do
 		if ip netns exec "$(lab_bns)" ss -Htln "sport = :$LAB_BROKER_PORT" | grep -q .; then
 			return 0
@@ -222,8 +246,10 @@ lab_sock() { echo "$LAB_DIR/node$1.sock"; }
 lab_agent_start() {
 	local i=$1 nd="$LAB_DIR/pki/nodes/node$1"
 	shift
+	local port=$LAB_BROKER_PORT
+	[ -z "${LAB_RELAY:-}" ] || port=$LAB_RELAY_PORT
 	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up --bundle "$nd/node$i.bundle" \
-		-b "mqtts://$LAB_BROKER_IP:$LAB_BROKER_PORT" -i mqttip0 \
+		-b "mqtts://$LAB_BROKER_IP:$port" -i mqttip0 \
 		--status-socket "$(lab_sock "$i")" "$@" >>"$LAB_DIR/node$i.log" 2>&1 &
 	LAB_AGENT_PIDS[$i]=$!
 }
@@ -330,6 +356,48 @@ lab_broker_netem_clear() {
 	for i in $(seq 1 "$LAB_N"); do
 		lab_netem_clear "$i"
 	done
+}
+
+lab_has_netem() {
+	local ns
+	ns=$(lab_bns)
+	if ip netns exec "$ns" tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then
+		ip netns exec "$ns" tc qdisc del dev lo root 2>/dev/null
+		return 0
+	fi
+	return 1
+}
+
+# lab_impair LOSS_PCT DELAY_MS
+lab_impair() {
+	local loss=$1 delay=$2 i
+	if lab_has_netem; then
+		lab_broker_netem delay "${delay}ms" loss "${loss}%"
+		return 0
+	fi
+	[ -n "$LAB_RELAY_PID" ] || lab_fail "no tc netem in this kernel: set LAB_RELAY=1 for the delay"
+	[ "$delay" = "${LAB_DELAY_MS:-50}" ] || lab_fail "the relay's delay is fixed at start (LAB_DELAY_MS)"
+	for i in $(seq 1 "$LAB_N"); do
+		lab_exec "$i" nft -f - <<-NFT
+			table inet labloss {
+				chain in { type filter hook input priority 0; iifname "eth0" numgen random mod 1000 < $((loss * 10)) drop; }
+				chain out { type filter hook output priority 0; oifname "eth0" numgen random mod 1000 < $((loss * 10)) drop; }
+			}
+		NFT
+	done
+	kill -USR1 "$LAB_RELAY_PID"
+}
+
+lab_impair_clear() {
+	local i
+	if lab_has_netem; then
+		lab_broker_netem_clear
+		return 0
+	fi
+	for i in $(seq 1 "$LAB_N"); do
+		lab_exec "$i" nft delete table inet labloss 2>/dev/null || true
+	done
+	[ -z "$LAB_RELAY_PID" ] || kill -USR2 "$LAB_RELAY_PID"
 }
 
 lab_link_down() { lab_exec "$1" ip link set eth0 down; }
