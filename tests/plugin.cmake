@@ -40,6 +40,9 @@ if(MOSQUITTO_BIN AND LIBMOSQUITTO_FOUND)
 	endforeach()
 endif()
 
-# Pure parts: ACL decisions and policy grammar (unit), policy parser (fuzz).
+# Pure parts: ACL decisions and policy grammar, certificate identity, metrics renderings (unit), policy parser (fuzz).
 mqttip_unit_test(test_plugin_acl SOURCES unit/test_plugin_acl.c LIBS mqttip_plugin_core)
+mqttip_unit_test(test_plugin_identity SOURCES unit/test_plugin_identity.c LIBS mqttip_plugin_core)
+mqttip_unit_test(test_plugin_metrics SOURCES unit/test_plugin_metrics.c LIBS mqttip_plugin_metrics)
+target_compile_definitions(test_plugin_metrics PRIVATE _POSIX_C_SOURCE=200809L)
 mqttip_fuzz_target(fuzz_policy ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_policy.c mqttip_plugin_core)
