@@ -112,6 +112,22 @@ static int set_v6(const char *ifname, const struct netaddr *a, uint8_t prefix, c
 	return rc;
 }
 
+/* The overlay has no link layer: a link-local address would only make the kernel send router
+ * solicitations and neighbour discovery from an address no peer may accept (PROTOCOL.md 8.6).
+ * Best effort: without IPv6 in the kernel there is nothing to switch off. */
+static void disable_link_local(const char *ifname)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", ifname);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1\n", f); /* IN6_ADDR_GEN_MODE_NONE */
+		fclose(f);
+	}
+}
+
 int tun_configure(const char *ifname, const struct netaddr *a4, uint8_t prefix4,
 		  const struct netaddr *a6, uint8_t prefix6, unsigned mtu, char *err, size_t cap)
 {
@@ -130,6 +146,7 @@ int tun_configure(const char *ifname, const struct netaddr *a4, uint8_t prefix4,
 	}
 	if (a4 && set_v4(sock, ifname, a4, prefix4, err, cap))
 		goto out;
+	disable_link_local(ifname);
 	if (set_flags_up(sock, ifname, err, cap))
 		goto out;
 	if (a6 && set_v6(ifname, a6, prefix6, err, cap))
