@@ -203,9 +203,16 @@ static void on_response(struct daemon *d, const struct topic *t, const uint8_t *
 		daemon_drop(d, p, DROP_TOPIC);
 		return;
 	}
+	/* The broker saw the initiation's index and can compute mac1 from our public key, so a
+	 * forged response can reach the DH: such responses take tokens like initiations do. */
+	if (handshake_mac1_ok(msg, len, d->local.static_public) &&
+	    !ratelimit_allow(&d->ratelimit, &t->src, daemon_now_ms(d))) {
+		daemon_drop(d, p, DROP_RATELIMIT);
+		return;
+	}
 	rc = handshake_response_consume(&p->handshake, msg, len, &kp, daemon_now_ms(d));
 	if (rc) {
-		daemon_drop(d, p, DROP_HANDSHAKE);
+		daemon_drop(d, p, rc == HANDSHAKE_ERR_MAC1 ? DROP_HANDSHAKE_MAC1 : DROP_HANDSHAKE);
 		log_info("handshake response from %s refused: %s", p->cert.name,
 			 handshake_strerror(rc));
 		return;

@@ -548,6 +548,12 @@ static void input_response(struct fw_tunnel *t, const struct topic *tp, const ui
 		t->counters.drop_auth++;
 		return;
 	}
+	/* As the agent (PROTOCOL.md 6.13): a response that passes mac1 takes a token. */
+	if (handshake_mac1_ok(msg, len, t->static_public) &&
+	    !ratelimit_allow(&t->ratelimit, &tp->src, now_ms)) {
+		t->counters.drop_rate++;
+		return;
+	}
 	err = handshake_response_consume(&p->handshake, msg, len, &kp, now_ms);
 	if (err != HANDSHAKE_OK) {
 		t->counters.drop_auth++;

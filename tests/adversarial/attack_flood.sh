@@ -2,8 +2,10 @@
 # attack_flood.sh: the broker floods node 2 with handshake initiations while nodes 1 and 2 keep
 # pinging each other: (a) junk without a valid mac1, (b) initiations with a valid mac1 (made from
 # node 2's public directory entry) from 200 forged sender addresses, (c) the same impersonating
-# node 1's address. The floods are refused and counted (handshake, ratelimit); the pair's ping
-# keeps working with bounded extra latency, and node 2's CPU stays bounded.
+# node 1's address; then (d) node 1 is flooded with forged responses to a pending initiation of
+# its own, with its index and a valid mac1. The floods are refused and counted (handshake_mac1,
+# handshake, ratelimit); the pair's ping keeps working with bounded extra latency, and the
+# victim's CPU stays bounded.
 # Bounds (loose, 2-core CI machine): loss <= 10 %, average RTT <= baseline + 25 ms, node 2 CPU
 # <= 60 % of one core. Figures are printed for docs/SECURITY.md.
 set -euo pipefail
@@ -11,7 +13,7 @@ set -euo pipefail
 RATE=${FLOOD_RATE:-3000}
 SECONDS_FLOOD=${FLOOD_SECONDS:-6}
 
-lab_up 2 2 --spy
+lab_up 3 3 --spy
 mitm extract -t "mqttip/cert/$(lab_addr 2)" "$SPY_REC" "$LAB_DIR/cert2"
 pid2=$(lab_agent_pid 2)
 [ "$(cat /proc/$pid2/comm)" = mqttip ] || lab_fail "pid $pid2 is not the agent"
@@ -73,5 +75,33 @@ flood_case mac1 "valid-mac1 initiations from 200 forged senders" "mqttip/kx/$(la
 	-k "$LAB_DIR/cert2" -P 200
 flood_case mac1 "valid-mac1 initiations impersonating node 1" "$(kx_topic 2 1)" -k "$LAB_DIR/cert2"
 [ "$(lab_drops 2 ratelimit)" -gt 0 ] || lab_fail "the rate limit never refused anything"
+
+# (d) Node 3 is frozen, so node 1's initiation towards it stays pending (retried every 5 s with a
+# new index). The broker copies that initiation's index into forged responses with a valid mac1
+# (node 1's public entry): each would cost node 1 a DH. Its rate limit must take all but a few.
+mitm extract -t "mqttip/cert/$(lab_addr 1)" "$SPY_REC" "$LAB_DIR/cert1"
+kill -STOP "$(lab_agent_pid 3)"
+lab_exec 1 ping -n -q -c 1 -W 1 "$(lab_addr 3)" >/dev/null 2>&1 || true
+mitm extract -t "$(kx_topic 3 1)" -y 1 "$SPY_REC" "$LAB_DIR/init13" ||
+	lab_fail "no initiation 1 -> 3 recorded"
+pid1=$(lab_agent_pid 1)
+refused0=$(grep -c "handshake response from node3 refused" "$LAB_DIR/node1.log" || true)
+r0=$(lab_drops 1 ratelimit)
+c0=$(cpu_ticks "$pid1")
+out=$(mitm flood -R "$RATE" -d 3 -I "$LAB_DIR/init13" -k "$LAB_DIR/cert1" "$(kx_topic 1 3)")
+c1=$(cpu_ticks "$pid1")
+sleep 1
+refused=$(($(grep -c "handshake response from node3 refused" "$LAB_DIR/node1.log" || true) - refused0))
+rd=$(($(lab_drops 1 ratelimit) - r0))
+cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.0f", 100 * t / hz / 3 }')
+sent=$(echo "$out" | awk '{ print $3 }')
+echo "figure: forged responses to node 1's pending initiation: $out; node 1 ran Noise on" \
+	"$refused (refused), ratelimit +$rd; node 1 CPU ${cpu}%"
+[ "$refused" -ge 1 ] || lab_fail "no forged response reached Noise: the case tests nothing"
+[ "$refused" -le 150 ] || lab_fail "$refused forged responses reached the DH (rate limit: ~80 in 4 s)"
+[ $((rd + refused)) -ge $((sent * 9 / 10)) ] || lab_fail "only $((rd + refused)) of $sent counted"
+kill -CONT "$(lab_agent_pid 3)"
+lab_wait_ping 1 3 20 >/dev/null || lab_fail "1 -> 3 never completed its handshake after the flood"
+lab_ok "forged responses: $rd rate-limited, $refused refused by Noise; 1 -> 3 works once node 3 runs"
 lab_ping 1 2 || lab_fail "1 -> 2 broken after the floods"
 lab_agent_alive 2 || lab_fail "node 2 died"

@@ -108,7 +108,7 @@ static void usage(FILE *f)
 	    "      drop that many), --extend N [--fill BYTE] (append N bytes), --set OFF:BYTE\n"
 	    "  publish TOPIC FILE [-r] [-q QOS]\n"
 	    "      publish FILE's bytes (e.g. a forged directory entry), retained with -r\n"
-	    "  flood TOPIC -R RATE -d SECONDS [-k CERT_FILE] [-S SIZE] [-q QOS]\n"
+	    "  flood TOPIC -R RATE -d SECONDS [-k CERT_FILE] [-S SIZE] [-q QOS] [-I INITIATION]\n"
 	    "      publish RATE random handshake initiations per second (type 1, version 1, SIZE\n"
 	    "      bytes, default 278) for SECONDS; with -k (the victim's encoded node "
 	    "certificate,\n"
@@ -117,6 +117,9 @@ static void usage(FILE *f)
 	    "      passes the cheap check and reaches the rate limit. '{n}' in TOPIC is replaced "
 	    "by\n"
 	    "      1 + (message number mod SPREAD) with -P SPREAD (many sender addresses).\n"
+	    "      -I: forged responses (type 2, 76 bytes) to the recorded initiation in the file\n"
+	    "      instead: their receiver index is its sender index; -k then names the\n"
+	    "      initiator's certificate, for a valid mac1.\n"
 	    "      Prints the number sent and the rate achieved.\n");
 }
 
@@ -646,8 +649,8 @@ static void topic_subst(char *out, size_t cap, const char *tmpl, unsigned v)
 static int cmd_flood(struct conn *c, int argc, char **argv)
 {
 	double rate = 1000, seconds = 1, start, elapsed;
-	const char *cert_file = NULL;
-	uint8_t victim_key[MQTTIP_KEY_LEN];
+	const char *cert_file = NULL, *initiation_file = NULL;
+	uint8_t victim_key[MQTTIP_KEY_LEN], receiver_index[4] = {0};
 	uint8_t msg[MQTTIP_INITIATION_MAX_LEN];
 	char topic[MAX_TOPIC];
 	size_t size = 278;
@@ -656,7 +659,7 @@ static int cmd_flood(struct conn *c, int argc, char **argv)
 	uint64_t sent = 0;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "R:d:k:S:q:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "R:d:k:S:q:P:I:")) != -1) {
 		switch (opt) {
 		case 'R':
 			rate = atof(optarg);
@@ -676,12 +679,28 @@ static int cmd_flood(struct conn *c, int argc, char **argv)
 		case 'P':
 			spread = (unsigned)atoi(optarg);
 			break;
+		case 'I':
+			initiation_file = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || size < 20 || size > sizeof(msg) || rate <= 0 || !spread)
 		return 2;
+	if (initiation_file) {
+		size_t len = 0;
+		uint8_t *raw = read_file(initiation_file, &len);
+
+		if (!raw || len < 8 || raw[0] != MQTTIP_MSG_INITIATION) {
+			fprintf(stderr, "mitm: %s is not a recorded initiation\n", initiation_file);
+			free(raw);
+			return 1;
+		}
+		memcpy(receiver_index, raw + 4, sizeof(receiver_index));
+		free(raw);
+		size = MQTTIP_RESPONSE_LEN;
+	}
 	if (cert_file) {
 		struct cert vc;
 		size_t len = 0;
@@ -703,9 +722,11 @@ static int cmd_flood(struct conn *c, int argc, char **argv)
 
 		while (sent < due && !stop_requested) {
 			randombytes_buf(msg, size);
-			msg[0] = MQTTIP_MSG_INITIATION;
+			msg[0] = initiation_file ? MQTTIP_MSG_RESPONSE : MQTTIP_MSG_INITIATION;
 			msg[1] = MQTTIP_PROTOCOL_VERSION;
 			msg[2] = msg[3] = 0;
+			if (initiation_file)
+				memcpy(msg + 8, receiver_index, sizeof(receiver_index));
 			if (cert_file)
 				handshake_mac1_write(msg, size, victim_key);
 			topic_subst(topic, sizeof(topic), argv[optind],
