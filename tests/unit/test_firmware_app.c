@@ -151,7 +151,9 @@ static void pump(void)
 
 static uint8_t ca_pk[32], ca_sk[64];
 
-static void make_bundle(struct fw_bundle *b, const char *name, const char *addr)
+/* A bundle for addr/24, routing route/route_len too when route is not NULL (a gateway). */
+static void make_bundle(struct fw_bundle *b, const char *name, const char *addr, const char *route,
+			uint8_t route_len)
 {
 	struct cert c;
 	int n;
@@ -162,6 +164,11 @@ static void make_bundle(struct fw_bundle *b, const char *name, const char *addr)
 	c.n_addrs = 1;
 	CHECK(netaddr_parse(addr, strlen(addr), &c.addrs[0].addr) == 0);
 	c.addrs[0].len = 24;
+	if (route) {
+		c.n_routes = 1;
+		CHECK(netaddr_parse(route, strlen(route), &c.routes[0].addr) == 0);
+		c.routes[0].len = route_len;
+	}
 	randombytes_buf(b->node_key, sizeof(b->node_key));
 	crypto_scalarmult_base(c.x25519_public, b->node_key);
 	c.not_before = 1780000000;
@@ -173,7 +180,8 @@ static void make_bundle(struct fw_bundle *b, const char *name, const char *addr)
 	memcpy(b->network_ca, ca_pk, 32);
 }
 
-static void start(int i, const char *name, const char *addr, const struct fw_config *cfg)
+static void start_gateway(int i, const char *name, const char *addr, const char *route,
+			  uint8_t route_len, const struct fw_config *cfg)
 {
 	struct device *d = &devices[i];
 	struct fw_bundle b;
@@ -182,10 +190,15 @@ static void start(int i, const char *name, const char *addr, const struct fw_con
 	d->port = (struct fw_port){
 	    d, fake_publish, fake_subscribe, fake_unsubscribe, fake_deliver, fake_clock, fake_log};
 	d->clock_set = true;
-	make_bundle(&b, name, addr);
+	make_bundle(&b, name, addr, route, route_len);
 	CHECK_EQ_INT(fw_tunnel_init(&d->t, cfg, &b, &d->port, now), 0);
 	fw_tunnel_connected(&d->t, now);
 	fw_bundle_wipe(&b);
+}
+
+static void start(int i, const char *name, const char *addr, const struct fw_config *cfg)
+{
+	start_gateway(i, name, addr, NULL, 0, cfg);
 }
 
 /* A minimal IPv4/ICMP packet, header checksum left zero (not checked by the tunnel). */
@@ -302,6 +315,50 @@ static void test_secure(void)
 	deliver_to(b, &data);
 	CHECK_EQ_INT(b->n_delivered, 4);
 	CHECK_EQ_INT(b->t.counters.drop_auth, 2);
+}
+
+/* Gateway gw routes 10.0.0.0/16; device b owns 10.0.9.5 inside that route. Device c, which knows
+ * both, accepts from gw a packet from elsewhere in the route but not one from b's address: the
+ * most specific owner is the only sender allowed (PROTOCOL.md 8.5). */
+static void test_gateway_most_specific(void)
+{
+	struct fw_config cfg = {0};
+	struct device *gw = &devices[0], *b = &devices[1], *c = &devices[2];
+	uint8_t pkt[100], buf[400], routed[60], spoof[60];
+	struct msg m = {.topic = "mqttip/10.0.1.4/10.0.1.2"};
+	size_t used = 0, msg_len;
+
+	n_queue = n_retained = 0;
+	start_gateway(0, "gw", "10.0.1.2", "10.0.0.0", 16, &cfg);
+	start(1, "dev-b", "10.0.9.5", &cfg);
+	start(2, "dev-c", "10.0.1.4", &cfg);
+	pump();
+	ip_packet(pkt, "10.0.1.4", "10.0.9.5", 0x01, sizeof(pkt));
+	fw_tunnel_output(&c->t, pkt, sizeof(pkt), now);
+	pump();
+	CHECK_EQ_INT(b->n_delivered, 1);
+	ip_packet(pkt, "10.0.1.4", "10.0.1.2", 0x02, sizeof(pkt));
+	fw_tunnel_output(&c->t, pkt, sizeof(pkt), now);
+	pump();
+	CHECK_EQ_INT(gw->n_delivered, 1);
+
+	/* gw seals, with its keypair for c, one packet from inside its route and one claiming b */
+	ip_packet(routed, "10.0.200.1", "10.0.1.4", 0x33, sizeof(routed));
+	ip_packet(spoof, "10.0.9.5", "10.0.1.4", 0x44, sizeof(spoof));
+	used = batch_append(buf + 16, sizeof(buf) - 32, used, routed, sizeof(routed));
+	used = batch_append(buf + 16, sizeof(buf) - 32, used, spoof, sizeof(spoof));
+	CHECK_EQ_INT(keypair_seal(&gw->t.peers[0].session.current, now, &gw->t.params, buf,
+				  sizeof(buf), used, &msg_len),
+		     KEYPAIR_OK);
+	memcpy(m.payload, buf, msg_len);
+	m.len = msg_len;
+	deliver_to(c, &m);
+	CHECK_EQ_INT(c->n_delivered, 1);
+	CHECK(c->delivered_len[0] == sizeof(routed) &&
+	      memcmp(c->delivered[0], routed, sizeof(routed)) == 0);
+	CHECK_EQ_INT(c->t.counters.drop_source, 1);
+	for (int i = 0; i < MAX_DEVICES; i++)
+		fw_tunnel_wipe(&devices[i].t);
 }
 
 static void test_timers_and_clock(void)
@@ -517,6 +574,7 @@ int main(void)
 	test_bundle();
 	test_outbox();
 	test_secure();
+	test_gateway_most_specific();
 	test_timers_and_clock();
 	test_rekey();
 	test_legacy();
