@@ -39,9 +39,9 @@ enum drop_reason {
 	DROP_BODY,		/* malformed batch body */
 	DROP_TUN_WRITE,		/* the kernel refused the packet */
 	DROP_HANDSHAKE,		/* handshake message refused (decrypt, certificate, index, ...) */
-	DROP_HANDSHAKE_MAC1,	/* initiation without our mac1: junk, refused before any DH */
+	DROP_HANDSHAKE_MAC1,	/* handshake message without our mac1: junk, no DH */
 	DROP_HANDSHAKE_REPLAY,	/* initiation whose timestamp is not newer than the last one */
-	DROP_RATELIMIT,		/* initiation over the per-sender or global rate */
+	DROP_RATELIMIT,		/* initiation or response over the per-sender or global rate */
 	DROP_CERT,		/* directory certificate refused */
 	DROP_LEGACY_AUTH,	/* legacy message that does not open */
 	DROP_LEGACY_REPLAY,	/* legacy nonce seen before */

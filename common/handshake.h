@@ -20,7 +20,8 @@
  *   4. handshake_response_create()   with the PSK chosen for that peer; yields the keypair.
  *      Only then the caller stores the returned timestamp as the peer's last accepted one.
  * The initiator calls handshake_initiation_create() and, on the response,
- * handshake_response_consume(), which yields its keypair.
+ * handshake_response_consume(), which yields its keypair; before it, a response that passes
+ * handshake_mac1_ok() takes a rate-limit token (PROTOCOL.md 6.11), as the broker can forge one.
  * Every function returns HANDSHAKE_OK or a negative enum handshake_error. The Noise state is wiped
  * once keys are derived and on every error, except that a response refused by
  * handshake_response_consume() leaves a pending initiation intact: mac1 only proves knowledge of
