@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cert.h"
+#include "drop.h"
 #include "handshake.h"
 #include "netaddr.h"
 #include "proto.h"
@@ -21,6 +22,18 @@
 
 #define PEER_SLOT_BITS 12
 #define PEER_TABLE_MAX (1u << PEER_SLOT_BITS)
+
+/* A FIFO of packets in the node engine's pool (node.h), linked by pool index. */
+struct packet_queue {
+	uint32_t head, tail, count;
+};
+
+/* What the node engine counts for one peer (node.h). */
+struct peer_stats {
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets, rx_msgs, tx_msgs;
+	uint64_t handshakes; /* completed, either role */
+	uint64_t drops[DROP_MAX];
+};
 
 struct peer {
 	bool used;
@@ -32,6 +45,16 @@ struct peer {
 	bool has_timestamp;
 	uint64_t handshake_sent_ms;  /* when we last sent an initiation (REKEY_TIMEOUT pacing) */
 	uint64_t handshake_first_ms; /* first attempt of the current try (REKEY_ATTEMPT_TIME) */
+	/* The node engine's per-peer state (common/node_*.c); 0 means "never" or "not armed". */
+	uint32_t handshake_attempts;  /* initiations sent in the current try (retry backoff) */
+	uint64_t handshake_done_ms;   /* last completed handshake, either role */
+	uint64_t last_rx_ms;	      /* last authenticated transport message from it */
+	uint64_t first_unanswered_ms; /* first data sent since the last message received */
+	uint64_t keepalive_due_ms;    /* send a keepalive then, unless we send something first */
+	uint64_t last_used_ms;	      /* last traffic either way (least recently used eviction) */
+	struct packet_queue queue;    /* packets waiting for its handshake */
+	uint32_t batch;		      /* open batch slot of this wake-up */
+	struct peer_stats stats;
 };
 
 struct peer_table {

@@ -53,6 +53,7 @@
 #define MQTTIP_REJECT_AFTER_TIME_MS  180000
 #define MQTTIP_REKEY_ATTEMPT_TIME_MS 90000
 #define MQTTIP_REKEY_TIMEOUT_MS	     5000
+#define MQTTIP_REKEY_TIMEOUT_MAX_MS  40000 /* retry interval backoff cap (doubles from 5 s) */
 #define MQTTIP_KEEPALIVE_TIMEOUT_MS  10000
 
 /* Handshake flood limits, per sender address */

@@ -173,9 +173,14 @@ static size_t build(char *buf, size_t cap, const char *prefix, const char *kind_
 		put_text(&b, "/", 1);
 		put_text(&b, kind_level, strlen(kind_level));
 	}
-	put_text(&b, "/", 1);
-	put_address(&b, first);
-	if (second != NULL) {
+	if (first == NULL) {
+		put_text(&b, "/+", 2); /* the whole kind: "<p>/cert/+" */
+		filter = false;
+	} else {
+		put_text(&b, "/", 1);
+		put_address(&b, first);
+	}
+	if (second != NULL && first != NULL) {
 		if (second->family != first->family)
 			b.failed = true;
 		put_text(&b, "/", 1);
@@ -221,4 +226,9 @@ size_t topic_data_inbox(char *buf, size_t cap, const char *prefix, const struct 
 size_t topic_kx_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own)
 {
 	return build(buf, cap, prefix, KX_LEVEL, own, NULL, true);
+}
+
+size_t topic_cert_filter(char *buf, size_t cap, const char *prefix)
+{
+	return build(buf, cap, prefix, CERT_LEVEL, NULL, NULL, false);
 }

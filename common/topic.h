@@ -48,5 +48,7 @@ size_t topic_legacy(char *buf, size_t cap, const char *prefix, const struct neta
 /* Subscription filters a node uses for its own inboxes: "<p>/<own>/+" and "<p>/kx/<own>/+". */
 size_t topic_data_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own);
 size_t topic_kx_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own);
+/* The whole directory: "<p>/cert/+". */
+size_t topic_cert_filter(char *buf, size_t cap, const char *prefix);
 
 #endif

@@ -1,0 +1,256 @@
+/* node.h - the node engine: everything a node does on the broker beyond the message formats
+ * (docs/PROTOCOL.md section 8), written once and hosted by the Linux agent (TUN, libuv,
+ * libmosquitto) and the device firmware (lwIP, esp-mqtt), as wireguard-go's device/ is hosted by
+ * every platform. The engine is a state machine driven by events and a clock:
+ *
+ *   node_connected / node_disconnected   the MQTT session came up (subscribe, publish ours) / went
+ *   node_input     one MQTT message (transport, handshake, directory, legacy), payload writable:
+ *                  transport messages are opened in place
+ *   node_send      one IP packet from the local stack; node_flush at the end of a wake-up seals
+ *                  and publishes the batches it filled (PROTOCOL.md 8.5: never held across
+ *                  wake-ups, so batching adds no latency)
+ *   node_tick      timers (node_timers.c); call every NODE_TICK_MS or more often
+ *
+ * and its I/O goes through the small table of callbacks in struct node_ops. Every entry point takes
+ * the host's monotonic clock in milliseconds; the wall clock (certificate validity, handshake
+ * timestamps) comes from node_ops.wall_clock, which a device without SNTP may answer with false.
+ * Nothing allocates: the caller provides all storage (struct node_storage) sized for its platform,
+ * and the differences between a Linux host and a device are settings (struct node_settings), not
+ * code. Concurrency: none inside; the host serialises every call (one loop thread, or one lock).
+ *
+ * Files, named for the data path as WireGuard's are: node.c (life cycle, dispatch, accounting),
+ * node_send.c (routing, queues, batches), node_receive.c (transport messages in, delivery checks),
+ * node_handshake.c (initiations and responses), node_timers.c (every timer rule, once),
+ * node_directory.c (certificates: acceptance, the serial rule, peers in and out), node_legacy.c
+ * (MQTT_VPN mode). Peers live in a peer table (peer.h) whose entries carry the engine's per-peer
+ * state and counters; hosts read them for status (read only). */
+#ifndef MQTTIP_NODE_H
+#define MQTTIP_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "drop.h"
+#include "handshake.h"
+#include "keypair.h"
+#include "legacy.h"
+#include "netaddr.h"
+#include "peer.h"
+#include "proto.h"
+#include "ratelimit.h"
+#include "topic.h"
+
+#define NODE_NONE	     UINT32_MAX /* no slot, no index */
+#define NODE_TICK_MS	     100	/* node_tick granularity the timer rules are written for */
+#define NODE_BATCH_SLOTS_MAX 8		/* peers with an open batch in one wake-up */
+#define NODE_OWN_MAX	     (MQTTIP_CERT_MAX_ADDRS + 2)
+/* The smallest maximum message a node accepts: one full IP packet in one transport message. */
+#define NODE_MIN_MESSAGE                                                                           \
+	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_MAX_IP_PACKET)
+
+enum node_log_level { NODE_LOG_DEBUG, NODE_LOG_INFO, NODE_LOG_WARN, NODE_LOG_ERROR };
+
+/* The host's side. None of these may call back into the engine. */
+struct node_ops {
+	void *ctx; /* passed back to every function */
+	/* Queues one MQTT message; 0, or -1 when the client refused it (counted broker_down). */
+	int (*publish)(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos,
+		       bool retain);
+	int (*subscribe)(void *ctx, const char *filter, int qos);
+	int (*unsubscribe)(void *ctx, const char *filter);
+	/* Hands an authenticated, checked IP packet to the local IP stack (TUN, lwIP); pkt is
+	 * reused after the call. 0, or -1 when the stack refused it (counted deliver). */
+	int (*deliver)(void *ctx, const uint8_t *pkt, size_t len);
+	/* Unix time; false while the clock is not set (certificates then cannot be checked and
+	 * handshakes wait). */
+	bool (*wall_clock)(void *ctx, uint64_t *unix_seconds, uint32_t *nanoseconds);
+	/* One line of log without a newline; may be NULL. */
+	void (*log)(void *ctx, enum node_log_level level, const char *line);
+};
+
+enum node_directory_mode {
+	/* Subscribe <p>/cert/+ once: every certificate is known before its first packet (hosts). */
+	NODE_DIRECTORY_ALL,
+	/* Subscribe <p>/cert/<addr> only while a packet for addr waits (devices, small tables). */
+	NODE_DIRECTORY_ON_DEMAND,
+};
+
+/* Policy: what differs between a Linux host and a device. node_settings_default() gives the
+ * host's values (docs/AGENT.md); the device's are in firmware/app/fw_tunnel.c. */
+struct node_settings {
+	char prefix[TOPIC_PREFIX_MAX + 1]; /* topic prefix; "" means MQTTIP_TOPIC_PREFIX */
+	struct keypair_params params;	   /* rekey and reject times and counts */
+	uint32_t queue_per_peer;	   /* packets that may wait for one peer's handshake */
+	uint32_t broadcast_peers;	   /* peers a broadcast is copied to; 0: none (counted) */
+	bool accept_multicast;		   /* inbound broadcast/multicast delivered, else counted */
+	bool evict_lru;			   /* peer table full: evict the least recently used peer
+					    * (devices) instead of refusing the new one (hosts) */
+	enum node_directory_mode directory;
+	size_t max_message; /* largest transport message published, bytes (NODE_MIN_MESSAGE ..
+			     * MQTTIP_MAX_TRANSPORT_MSG); lowered by node_set_broker_limit() */
+	bool debug;	    /* format and log debug lines (per packet: costly) */
+};
+
+/* Who the node is. Secure mode needs cert, static_private and network_id; a legacy-only node
+ * (MQTT_VPN mode without VPN credentials) leaves cert NULL and names its address in extra_own. */
+struct node_credentials {
+	const uint8_t *cert; /* encoded node certificate, signed by the network CA */
+	size_t cert_len;
+	const uint8_t *static_private; /* X25519, MQTTIP_KEY_LEN; must match the certificate */
+	const uint8_t *network_id;     /* the network CA's Ed25519 public key */
+	const uint8_t *psk;	       /* Noise psk2, MQTTIP_KEY_LEN; NULL: none */
+	const char *legacy_password;   /* MQTT_VPN -k password; NULL: legacy mode off */
+	size_t legacy_password_len;
+	const struct netaddr *extra_own; /* addresses beyond the certificate's (interface -a) */
+	size_t n_extra_own;
+};
+
+/* A packet waiting for a handshake (queued on its peer) or for a certificate (unrouted). */
+struct node_packet {
+	uint32_t next;
+	uint32_t seq;	   /* arrival order: the oldest gives way when the pool runs out */
+	uint64_t since_ms; /* when it was queued */
+	struct netaddr dst;
+	uint16_t len;
+	uint8_t data[MQTTIP_MAX_IP_PACKET];
+};
+
+/* A directory lookup in flight (NODE_DIRECTORY_ON_DEMAND). */
+struct node_wanted {
+	bool used;
+	struct netaddr addr;
+	uint64_t since_ms;
+};
+
+/* One entry of the optional route cache in front of the peer table scan. */
+struct node_route {
+	struct netaddr addr;
+	uint32_t peer;
+	uint32_t generation;
+};
+
+/* Legacy (MQTT_VPN) state: only nodes with legacy mode need it. */
+struct node_legacy {
+	uint8_t key[MQTTIP_KEY_LEN];
+	struct legacy_nonce_cache nonces;
+	uint8_t buf[MQTTIP_MAX_IP_PACKET + MQTTIP_LEGACY_OVERHEAD];
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+};
+
+/* What the host provides. Arrays are owned by the host and must outlive the node. */
+struct node_storage {
+	struct peer *peers; /* the peer table, 1..PEER_TABLE_MAX entries */
+	size_t n_peers;
+	struct node_packet *packets; /* the queue pool, shared by all peers; may be 0 entries */
+	size_t n_packets;
+	uint8_t *batch_mem; /* n_batches slots of batch_size bytes: each one transport message */
+	size_t batch_size;  /* bytes, NODE_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
+	size_t n_batches;   /* 1..NODE_BATCH_SLOTS_MAX */
+	struct node_wanted *wanted; /* NODE_DIRECTORY_ON_DEMAND: lookups in flight */
+	size_t n_wanted;
+	struct node_route *routes; /* optional route cache (NULL, 0: none) */
+	size_t n_routes;
+	struct node_legacy *legacy; /* required when the credentials enable legacy mode */
+};
+
+struct node_batch {
+	uint32_t peer;	  /* table slot, NODE_NONE when free */
+	size_t used;	  /* body bytes */
+	uint32_t packets; /* records in the body, and their bytes */
+	size_t bytes;
+	uint8_t *buf; /* batch_size bytes: header, body, tag */
+};
+
+/* Who the node is (from struct node_credentials, checked). */
+struct node_identity {
+	bool secure; /* false: legacy-only */
+	struct cert cert;
+	uint8_t cert_bytes[MQTTIP_CERT_MAX_LEN];
+	size_t cert_len;
+	uint8_t static_private[MQTTIP_KEY_LEN];
+	uint8_t static_public[MQTTIP_KEY_LEN];
+	uint8_t network_id[MQTTIP_NETWORK_ID_LEN];
+	bool has_psk;
+	uint8_t psk[MQTTIP_KEY_LEN];
+	struct netaddr own[NODE_OWN_MAX]; /* certificate addresses, then extra ones */
+	size_t n_own;
+};
+
+struct node {
+	struct node_settings set;
+	struct node_ops ops;
+	struct node_identity id;
+	struct handshake_local local; /* points into id */
+	struct node_legacy *legacy;   /* NULL: legacy mode off */
+	/* broker */
+	bool connected;
+	size_t broker_limit; /* node_set_broker_limit(); 0: none known */
+	size_t max_message;  /* effective: settings, broker limit and batch slot size */
+	/* peers and their routes */
+	struct peer_table peers;
+	uint32_t generation; /* bumped when a certificate enters, changes or leaves */
+	struct node_route *routes;
+	size_t n_routes;
+	/* packets waiting */
+	struct node_packet *packets;
+	size_t n_packets;
+	uint32_t free_packets, packet_seq;
+	struct packet_queue unrouted; /* waiting for a certificate (NODE_DIRECTORY_ON_DEMAND) */
+	struct node_wanted *wanted;
+	size_t n_wanted;
+	/* outbound batches of the current wake-up */
+	struct node_batch batches[NODE_BATCH_SLOTS_MAX];
+	size_t n_batches, batch_size;
+	uint32_t batch_evict;
+	/* handshakes */
+	struct ratelimit ratelimit;
+	struct handshake responder; /* between consuming an initiation and answering it */
+	uint8_t kx_buf[MQTTIP_INITIATION_MAX_LEN];
+	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */
+	/* accounting */
+	uint64_t drops[DROP_MAX]; /* not attributable to a peer */
+	uint64_t started_ms;
+};
+
+struct node_settings node_settings_default(void);
+
+/* Sets n up. cred is copied (the host may wipe its copy). Secure mode: the certificate must
+ * decode, be signed by network_id and carry static_private's public key (its validity window is
+ * checked at use, since a device may not know the time yet). Returns 0, or -1 after logging why
+ * (bad credentials, storage out of range). */
+int node_init(struct node *n, const struct node_settings *set, const struct node_credentials *cred,
+	      const struct node_storage *st, const struct node_ops *ops, uint64_t now_ms);
+/* SIGHUP: new credentials and settings for a running node. The node's addresses and mode must not
+ * change (-1, logged, nothing changed); a new static key resets every session; a new certificate
+ * is published when connected. Storage sizes stay. Returns 0 or -1. */
+int node_reload(struct node *n, const struct node_settings *set,
+		const struct node_credentials *cred, uint64_t now_ms);
+/* The broker session is up (again): subscriptions (PROTOCOL.md 8.1) and our directory entries. */
+void node_connected(struct node *n, uint64_t now_ms);
+void node_disconnected(struct node *n);
+/* The largest PUBLISH payload the broker or client takes (MQTT v5 Maximum Packet Size less the
+ * PUBLISH overhead), bytes; 0: no limit known. Batches never exceed it. */
+void node_set_broker_limit(struct node *n, size_t max_payload);
+/* One MQTT message on one of our subscriptions. Retained messages count only on the directory. */
+void node_input(struct node *n, const char *topic, size_t topic_len, uint8_t *payload, size_t len,
+		bool retained, uint64_t now_ms);
+/* One IP packet from the local stack (len bytes, trailing bytes past its total length ignored). */
+void node_send(struct node *n, const uint8_t *pkt, size_t len, uint64_t now_ms);
+/* End of a wake-up: seals and publishes every open batch. */
+void node_flush(struct node *n, uint64_t now_ms);
+/* Timers: expiry, handshake retries and give-up, keepalives, lookups. */
+void node_tick(struct node *n, uint64_t now_ms);
+
+/* Status helpers (read only). */
+bool node_peer_has_session(struct node *n, struct peer *p, uint64_t now_ms);
+/* The peer claiming a most specifically (PROTOCOL.md 8.9), through the route cache. */
+struct peer *node_route(struct node *n, const struct netaddr *a);
+bool node_is_own(const struct node *n, const struct netaddr *a);
+/* Sum of a drop counter over the node and all its peers. */
+uint64_t node_drops_total(const struct node *n, enum drop_reason why);
+/* Wipes every key and the whole struct. */
+void node_wipe(struct node *n);
+
+#endif

@@ -1,0 +1,248 @@
+/* node_directory.c - the peers' VPN certificates (PROTOCOL.md 8.2). Every node publishes its
+ * certificate retained on <p>/cert/<addr> for each of its addresses at every connection (a broker
+ * restarted without persistence has lost it). A node with room for every peer subscribes
+ * <p>/cert/+ once (NODE_DIRECTORY_ALL); a device looks an address up only while a packet waits
+ * for it (NODE_DIRECTORY_ON_DEMAND: subscribe <p>/cert/<addr>, unsubscribe on the answer).
+ *
+ * One acceptance rule for every certificate a node meets, in the directory or in a handshake
+ * (node_directory_accept): verified against the network CA now and owning the address it came
+ * with (the caller's part), then
+ *   - one peer per X25519 key; a certificate for a known key replaces the held one only with a
+ *     higher serial (renewal); a lower serial, or the same serial with other bytes, is refused
+ *     and counted (cert_serial), so the untrusted broker cannot roll a node back to an older
+ *     certificate from its retained store;
+ *   - each address has one exact owner: a certificate with a new key for an address that another
+ *     peer owns replaces that peer when its serial is higher (key rotation: the old keys are
+ *     wiped, the packets waiting for it go to the new owner) and is refused otherwise;
+ *   - a new peer when the table is full: refused (hosts) or the least recently used peer without
+ *     a handshake in flight makes room (devices). */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node_internal.h"
+
+void node_directory_remove(struct node *n, struct peer *p, bool requeue)
+{
+	node_send_forget(n, p, requeue);
+	peer_table_remove(&n->peers, p);
+	node_routes_changed(n);
+}
+
+static struct peer *evict_lru(struct node *n)
+{
+	struct peer *victim = NULL;
+
+	for (size_t i = 0; i < n->peers.cap; i++) {
+		struct peer *q = &n->peers.peers[i];
+
+		if (!q->used || q->handshake.state != HANDSHAKE_EMPTY)
+			continue;
+		if (!victim || q->last_used_ms < victim->last_used_ms)
+			victim = q;
+	}
+	if (victim) {
+		node_log(n, NODE_LOG_INFO, "peer table full: forgetting %s", victim->cert.name);
+		node_directory_remove(n, victim, false);
+	}
+	return victim;
+}
+
+static bool older(const struct cert *c, const struct cert *held)
+{
+	return c->serial < held->serial ||
+	       (c->serial == held->serial &&
+		memcmp(c->signature, held->signature, MQTTIP_CERT_SIG_LEN) != 0);
+}
+
+static struct peer *add(struct node *n, const struct cert *c, uint64_t now_ms)
+{
+	char a[NETADDR_STR_MAX];
+	struct netaddr addr;
+	struct peer *p;
+
+	if (!node_pair_addresses(n, c, &addr, NULL)) {
+		node_drop(n, NULL, DROP_CERT);
+		node_log(n, NODE_LOG_INFO, "certificate of %s refused: no address family in common",
+			 c->name);
+		return NULL;
+	}
+	p = peer_table_add(&n->peers, c, &addr);
+	if (!p && n->set.evict_lru && evict_lru(n))
+		p = peer_table_add(&n->peers, c, &addr);
+	if (!p) {
+		node_drop(n, NULL, DROP_TABLE_FULL);
+		node_log(n, NODE_LOG_WARN, "peer table full (%zu peers): %s refused", n->peers.cap,
+			 c->name);
+		return NULL;
+	}
+	p->queue.head = p->queue.tail = NODE_NONE;
+	p->batch = NODE_NONE;
+	p->last_used_ms = now_ms;
+	node_routes_changed(n);
+	node_log(n, NODE_LOG_INFO, "peer %s (%s) added", c->name, node_addr_text(&addr, a));
+	node_send_adopt_unrouted(n, p, now_ms);
+	return p;
+}
+
+struct peer *node_directory_accept(struct node *n, const struct cert *c, uint64_t now_ms)
+{
+	struct peer *p = peer_table_find_static(&n->peers, c->x25519_public);
+	char a[NETADDR_STR_MAX];
+
+	if (p && older(c, &p->cert)) {
+		node_drop(n, p, DROP_CERT_SERIAL);
+		node_log(n, NODE_LOG_INFO,
+			 "certificate of %s refused: serial %llu is not newer than %llu, the one "
+			 "held",
+			 c->name, (unsigned long long)c->serial,
+			 (unsigned long long)p->cert.serial);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_addrs; i++) {
+		struct peer *h = node_owner(n, &c->addrs[i].addr);
+
+		if (h && h != p && !older(&h->cert, c)) {
+			node_drop(n, h, DROP_CERT_SERIAL);
+			node_log(
+			    n, NODE_LOG_INFO,
+			    "certificate of %s refused: %s belongs to %s, whose certificate is "
+			    "newer",
+			    c->name, node_addr_text(&c->addrs[i].addr, a), h->cert.name);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < c->n_addrs; i++) {
+		struct peer *h = node_owner(n, &c->addrs[i].addr);
+
+		if (h && h != p) {
+			node_log(n, NODE_LOG_INFO, "%s now belongs to a new key (%s replaces %s)",
+				 node_addr_text(&c->addrs[i].addr, a), c->name, h->cert.name);
+			node_directory_remove(n, h, true);
+		}
+	}
+	if (!p)
+		return add(n, c, now_ms);
+	if (c->serial != p->cert.serial) {
+		p->cert = *c;
+		node_pair_addresses(n, c, &p->addr, NULL);
+		node_routes_changed(n);
+		node_log(n, NODE_LOG_INFO, "certificate of %s updated (serial %llu)", c->name,
+			 (unsigned long long)c->serial);
+	}
+	return p;
+}
+
+static struct node_wanted *wanted_of(struct node *n, const struct netaddr *addr)
+{
+	for (size_t i = 0; i < n->n_wanted; i++) {
+		if (n->wanted[i].used && netaddr_equal(&n->wanted[i].addr, addr))
+			return &n->wanted[i];
+	}
+	return NULL;
+}
+
+static void unwant(struct node *n, struct node_wanted *w)
+{
+	char topic[TOPIC_MAX];
+
+	w->used = false;
+	if (n->connected && topic_cert(topic, sizeof(topic), node_prefix(n), &w->addr))
+		n->ops.unsubscribe(n->ops.ctx, topic);
+}
+
+void node_directory_input(struct node *n, const struct topic *t, const uint8_t *payload, size_t len,
+			  uint64_t now_ms)
+{
+	struct node_wanted *w = wanted_of(n, &t->dst);
+	char a[NETADDR_STR_MAX];
+	struct peer *p;
+	struct cert c;
+	uint64_t now_unix;
+	int rc;
+
+	if (len == 0)
+		return; /* a deleted entry */
+	if (n->set.directory == NODE_DIRECTORY_ON_DEMAND && !w)
+		return; /* not looked up (an old subscription's late message) */
+	if (!node_wall_clock(n, &now_unix, NULL)) {
+		node_log(n, NODE_LOG_WARN, "cannot check the certificate of %s: clock not set",
+			 node_addr_text(&t->dst, a));
+		return;
+	}
+	rc = cert_verify(payload, len, n->id.network_id, now_unix, &c);
+	if (rc == CERT_OK)
+		rc = cert_check_owns(&c, &t->dst);
+	if (rc) {
+		node_drop(n, NULL, DROP_CERT);
+		node_log(n, NODE_LOG_INFO, "directory: certificate for %s refused: %s",
+			 node_addr_text(&t->dst, a), cert_strerror(rc));
+		return;
+	}
+	if (w)
+		unwant(n, w);
+	if (sodium_memcmp(c.x25519_public, n->id.static_public, MQTTIP_KEY_LEN) == 0)
+		return; /* our own */
+	p = node_directory_accept(n, &c, now_ms);
+	/* a lookup was for a packet (or a peer that stopped answering): go on with it */
+	if (p && (w || p->queue.count) && !node_peer_has_session(n, p, now_ms))
+		node_handshake_initiate(n, p, false, now_ms);
+}
+
+void node_directory_connected(struct node *n)
+{
+	char topic[TOPIC_MAX];
+
+	for (size_t i = 0; i < n->id.cert.n_addrs; i++) {
+		if (topic_cert(topic, sizeof(topic), node_prefix(n), &n->id.cert.addrs[i].addr) &&
+		    node_publish(n, topic, n->id.cert_bytes, n->id.cert_len, 1, true))
+			node_log(n, NODE_LOG_WARN,
+				 "directory: cannot publish our certificate on %s", topic);
+	}
+	if (n->set.directory == NODE_DIRECTORY_ALL) {
+		if (topic_cert_filter(topic, sizeof(topic), node_prefix(n)))
+			n->ops.subscribe(n->ops.ctx, topic, 1);
+		return;
+	}
+	for (size_t i = 0; i < n->n_wanted; i++) {
+		if (n->wanted[i].used &&
+		    topic_cert(topic, sizeof(topic), node_prefix(n), &n->wanted[i].addr))
+			n->ops.subscribe(n->ops.ctx, topic, 1);
+	}
+}
+
+void node_directory_want(struct node *n, const struct netaddr *addr, uint64_t now_ms)
+{
+	struct node_wanted *w = NULL;
+	char topic[TOPIC_MAX];
+
+	if (n->set.directory != NODE_DIRECTORY_ON_DEMAND || wanted_of(n, addr) ||
+	    !topic_cert(topic, sizeof(topic), node_prefix(n), addr))
+		return;
+	for (size_t i = 0; i < n->n_wanted && !w; i++) {
+		if (!n->wanted[i].used)
+			w = &n->wanted[i];
+	}
+	if (!w)
+		return; /* lookups in flight are bounded: the packet waits out its time */
+	w->used = true;
+	w->addr = *addr;
+	w->since_ms = now_ms;
+	if (n->connected)
+		n->ops.subscribe(n->ops.ctx, topic, 1);
+}
+
+void node_directory_tick(struct node *n, uint64_t now_ms)
+{
+	char a[NETADDR_STR_MAX];
+
+	for (size_t i = 0; i < n->n_wanted; i++) {
+		struct node_wanted *w = &n->wanted[i];
+
+		if (!w->used || now_ms - w->since_ms < MQTTIP_REKEY_ATTEMPT_TIME_MS)
+			continue;
+		node_log(n, NODE_LOG_INFO, "no certificate of %s in the directory",
+			 node_addr_text(&w->addr, a));
+		unwant(n, w);
+	}
+}

@@ -1,0 +1,247 @@
+/* node_handshake.c - driving handshake.h over <p>/kx/<dst>/<src> (QoS 1), PROTOCOL.md 8.3.
+ * Initiator: an initiation when node_timers allows one (pacing, retry backoff); its response is
+ * matched by receiver index, must come from the peer's topic address and passes mac1 and the rate
+ * limit before any Diffie-Hellman; the queued packets (or a keepalive) follow at once so the
+ * responder's keypair is confirmed. Responder: mac1, rate limit, Noise and certificate, the
+ * timestamp against the newest accepted from that node identity, the directory's acceptance rules
+ * for the certificate, then the response. A fully verified initiation refused only for its
+ * timestamp, from a peer whose session with us is not alive, makes us initiate instead: that peer
+ * restarted with its clock behind (a board without an RTC before SNTP) and cannot get through
+ * until its clock passes the last timestamp we saw, but our initiation reaches it. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node_internal.h"
+
+/* TAI64N of the wall clock, strictly increasing within a run (PROTOCOL.md 8.3). */
+static void next_timestamp(struct node *n, uint64_t sec, uint32_t ns,
+			   uint8_t ts[MQTTIP_TIMESTAMP_LEN])
+{
+	handshake_tai64n(sec, ns, ts);
+	if (memcmp(ts, n->last_tai64n, MQTTIP_TIMESTAMP_LEN) <= 0) {
+		/* the clock did not move (coarse RTC) or stepped back: one more, as a number */
+		memcpy(ts, n->last_tai64n, MQTTIP_TIMESTAMP_LEN);
+		for (int i = MQTTIP_TIMESTAMP_LEN - 1; i >= 0 && ++ts[i] == 0; i--)
+			;
+	}
+	memcpy(n->last_tai64n, ts, MQTTIP_TIMESTAMP_LEN);
+}
+
+static const uint8_t *psk_of(const struct node *n)
+{
+	return n->id.has_psk ? n->id.psk : NULL;
+}
+
+/* Our topic address towards a peer address: our first of its family. */
+static bool self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self)
+{
+	for (size_t i = 0; i < n->id.cert.n_addrs; i++) {
+		if (n->id.cert.addrs[i].addr.family == peer->family) {
+			*self = n->id.cert.addrs[i].addr;
+			return true;
+		}
+	}
+	return false;
+}
+
+void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms)
+{
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN];
+	char topic[TOPIC_MAX];
+	struct netaddr self;
+	uint64_t sec;
+	uint32_t ns;
+	size_t len;
+	int rc;
+
+	if (!force && !node_timers_initiation_due(n, p, now_ms))
+		return;
+	if (!self_for(n, &p->addr, &self) ||
+	    !topic_kx(topic, sizeof(topic), node_prefix(n), &p->addr, &self))
+		return;
+	if (!node_wall_clock(n, &sec, &ns)) {
+		node_log(n, NODE_LOG_WARN, "cannot start a handshake with %s: clock not set",
+			 p->cert.name);
+		p->handshake_sent_ms = now_ms; /* paced like an attempt, so is this line */
+		return;
+	}
+	if (sec >= p->cert.not_after) {
+		/* the responder would refuse us: wait for a renewed certificate */
+		node_log(n, NODE_LOG_WARN, "handshake with %s: its certificate has expired",
+			 p->cert.name);
+		p->handshake_sent_ms = now_ms;
+		node_send_queue_drop(n, p, DROP_CERT);
+		node_directory_want(n, &p->addr, now_ms);
+		return;
+	}
+	node_timers_handshake_initiated(n, p, now_ms);
+	next_timestamp(n, sec, ns, ts);
+	handshake_wipe(&p->handshake);
+	rc = handshake_initiation_create(&p->handshake, &n->local, &self, &p->addr,
+					 p->cert.x25519_public, psk_of(n),
+					 peer_table_new_index(&n->peers, p, randombytes_random()),
+					 ts, n->kx_buf, sizeof(n->kx_buf), &len);
+	if (rc) {
+		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot create the initiation: %s",
+			 p->cert.name, handshake_strerror(rc));
+		return;
+	}
+	if (node_publish(n, topic, n->kx_buf, len, 1, false))
+		node_log(n, NODE_LOG_DEBUG, "handshake with %s: initiation not published",
+			 p->cert.name);
+	else
+		node_log(n, NODE_LOG_DEBUG, "handshake with %s: initiation sent (attempt %u)",
+			 p->cert.name, (unsigned)p->handshake_attempts);
+	/* A peer that does not answer may have a new key: its directory entry tells (on-demand
+	 * nodes see it only when they look). */
+	if (p->handshake_attempts >= 2)
+		node_directory_want(n, &p->addr, now_ms);
+}
+
+static void handshake_done(struct node *n, struct peer *p, bool initiator, uint64_t now_ms)
+{
+	char a[NETADDR_STR_MAX];
+	/* a rekey of a live session is routine: only a new session is worth an info line */
+	bool rekey =
+	    p->handshake_done_ms && now_ms - p->handshake_done_ms < n->set.params.reject_after_ms;
+
+	node_timers_handshake_complete(n, p, initiator, now_ms);
+	p->stats.handshakes++;
+	node_log(n, rekey ? NODE_LOG_DEBUG : NODE_LOG_INFO, "handshake with %s (%s) done as %s%s",
+		 p->cert.name, node_addr_text(&p->addr, a), initiator ? "initiator" : "responder",
+		 rekey ? " (rekey)" : "");
+}
+
+static void on_initiation(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
+			  uint64_t now_ms)
+{
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN];
+	char topic[TOPIC_MAX], a[NETADDR_STR_MAX];
+	struct keypair kp;
+	struct peer *p, *known;
+	struct cert c;
+	uint64_t now_unix;
+	size_t rlen;
+	int rc;
+
+	/* mac1 first: junk that lacks it costs one HMAC and no table walk */
+	rc = handshake_initiation_check(msg, len, n->id.static_public);
+	if (rc) {
+		node_drop(n, NULL, rc == HANDSHAKE_ERR_MAC1 ? DROP_HANDSHAKE_MAC1 : DROP_MALFORMED);
+		return;
+	}
+	known = node_owner(n, &t->src);
+	if (!ratelimit_allow(&n->ratelimit, &t->src, now_ms)) {
+		node_drop(n, known, DROP_RATELIMIT);
+		return;
+	}
+	if (!node_wall_clock(n, &now_unix, NULL)) {
+		node_log(n, NODE_LOG_WARN, "handshake from %s ignored: clock not set",
+			 node_addr_text(&t->src, a));
+		return;
+	}
+	/* The timestamp is compared below, per node identity (PROTOCOL.md 6.8), once the
+	 * certificate says which identity this is. */
+	rc = handshake_initiation_consume(&n->responder, &n->local, &t->src, &t->dst, now_unix,
+					  NULL, msg, len, &c, ts);
+	if (rc) {
+		node_drop(n, known, DROP_HANDSHAKE);
+		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s%s",
+			 node_addr_text(&t->src, a), handshake_strerror(rc),
+			 rc == HANDSHAKE_ERR_CERT ? ": " : "",
+			 rc == HANDSHAKE_ERR_CERT ? cert_strerror(n->responder.cert_error) : "");
+		handshake_wipe(&n->responder);
+		return;
+	}
+	p = peer_table_find_static(&n->peers, c.x25519_public);
+	if (p && p->has_timestamp && memcmp(ts, p->last_timestamp, MQTTIP_TIMESTAMP_LEN) <= 0) {
+		handshake_wipe(&n->responder);
+		node_drop(n, p, DROP_HANDSHAKE_REPLAY);
+		if (!node_timers_session_alive(n, p, now_ms)) {
+			node_log(n, NODE_LOG_INFO,
+				 "handshake from %s refused: timestamp not newer than the last one "
+				 "(clock behind?): initiating instead",
+				 p->cert.name);
+			node_handshake_initiate(n, p, false, now_ms);
+		}
+		return;
+	}
+	p = node_directory_accept(n, &c, now_ms);
+	if (!p) {
+		handshake_wipe(&n->responder);
+		return;
+	}
+	rc = handshake_response_create(&n->responder, psk_of(n),
+				       peer_table_new_index(&n->peers, p, randombytes_random()),
+				       n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
+	if (rc) {
+		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot respond: %s", c.name,
+			 handshake_strerror(rc));
+		return;
+	}
+	session_install(&p->session, &kp);
+	keypair_wipe(&kp);
+	memcpy(p->last_timestamp, ts, MQTTIP_TIMESTAMP_LEN);
+	p->has_timestamp = true;
+	if (topic_kx(topic, sizeof(topic), node_prefix(n), &t->src, &t->dst))
+		node_publish(n, topic, n->kx_buf, rlen, 1, false);
+	handshake_done(n, p, false, now_ms);
+}
+
+static void on_response(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
+			uint64_t now_ms)
+{
+	struct keypair kp;
+	struct peer *p;
+	uint32_t index;
+	int rc;
+
+	if (handshake_receiver_index(msg, len, &index) < 0) {
+		node_drop(n, NULL, DROP_MALFORMED);
+		return;
+	}
+	p = peer_table_find_initiator(&n->peers, index);
+	if (!p) {
+		node_drop(n, NULL, DROP_HANDSHAKE);
+		return;
+	}
+	if (cert_check_owns(&p->cert, &t->src) != CERT_OK) {
+		node_drop(n, p, DROP_TOPIC);
+		return;
+	}
+	/* The broker saw the initiation's index and can compute mac1 from our public key, so a
+	 * forged response can reach the DH: such responses take tokens like initiations do. */
+	if (handshake_mac1_ok(msg, len, n->id.static_public) &&
+	    !ratelimit_allow(&n->ratelimit, &t->src, now_ms)) {
+		node_drop(n, p, DROP_RATELIMIT);
+		return;
+	}
+	rc = handshake_response_consume(&p->handshake, msg, len, &kp, now_ms);
+	if (rc) {
+		node_drop(n, p, rc == HANDSHAKE_ERR_MAC1 ? DROP_HANDSHAKE_MAC1 : DROP_HANDSHAKE);
+		node_log(n, NODE_LOG_INFO, "handshake response from %s refused: %s", p->cert.name,
+			 handshake_strerror(rc));
+		return;
+	}
+	session_install(&p->session, &kp);
+	keypair_wipe(&kp);
+	handshake_done(n, p, true, now_ms);
+	/* the responder may only send once we used the keys: a keepalive if nothing waits */
+	node_send_queue_flush(n, p, true, now_ms);
+}
+
+void node_handshake_input(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
+			  uint64_t now_ms)
+{
+	switch (handshake_message_type(msg, len)) {
+	case MQTTIP_MSG_INITIATION:
+		on_initiation(n, t, msg, len, now_ms);
+		break;
+	case MQTTIP_MSG_RESPONSE:
+		on_response(n, t, msg, len, now_ms);
+		break;
+	default:
+		node_drop(n, NULL, DROP_MALFORMED);
+	}
+}

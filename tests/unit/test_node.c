@@ -1,0 +1,407 @@
+/* test_node.c - the node engine (common/node*.c) with two to four nodes wired through the
+ * in-memory broker of node_lab.c on a fake clock: every timer rule of PROTOCOL.md 8.3/8.4 and the
+ * certificate rules of 8.2, each in milliseconds of real time, and the three field failures the
+ * engine fixes (key rotation seen by a device, a peer restarted with its clock behind, a slow
+ * broker path). Nodes 0..3 are 10.0.0.1..4. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "node_lab.h"
+
+static const char *addr[LAB_NODES] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"};
+static const char *names[LAB_NODES] = {"a", "b", "c", "d"};
+
+static uint8_t certs[LAB_NODES][MQTTIP_CERT_MAX_LEN];
+static size_t cert_lens[LAB_NODES];
+static uint8_t keys[LAB_NODES][MQTTIP_KEY_LEN];
+
+static void start(int i, uint64_t serial, const struct node_settings *set)
+{
+	cert_lens[i] = lab_cert(certs[i], names[i], addr[i], serial, NULL, keys[i]);
+	CHECK(cert_lens[i] > 0);
+	CHECK_EQ_INT(lab_start(i, certs[i], cert_lens[i], keys[i], set), 0);
+}
+
+/* i sends marker to j; true when it arrived within ms. */
+static bool ping(int i, int j, uint32_t marker, uint64_t ms)
+{
+	lab_send(i, addr[i], addr[j], marker);
+	lab_run(ms);
+	return lab_has_delivered(j, marker);
+}
+
+static uint64_t tx_msgs(int i, const char *peer)
+{
+	struct peer *p = lab_peer(i, peer);
+
+	return p ? p->stats.tx_msgs : 0;
+}
+
+static void test_handshake_both_ways(const struct node_settings *set, const char *what)
+{
+	printf("handshake both ways (%s)\n", what);
+	lab_init();
+	start(0, 1, set);
+	start(1, 2, set);
+	lab_run(100);
+	CHECK(ping(0, 1, 100, 200));
+	CHECK(ping(1, 0, 101, 200));
+	CHECK_EQ_INT(lab_handshakes(0), 1);
+	CHECK_EQ_INT(lab_handshakes(1), 1);
+	CHECK(lab_peer(0, "b") && lab_peer(1, "a"));
+	/* the initiator's first packet waited in the queue and went out with the handshake */
+	CHECK_EQ_INT(lab_drops(0, DROP_QUEUE_FULL) + lab_drops(0, DROP_NO_PEER), 0);
+}
+
+static void test_rekey_and_reject(void)
+{
+	struct peer *pa, *pb;
+	uint32_t m = 1000;
+	bool all = true;
+
+	printf("rekey at 120 s under traffic, reject at 180 s when idle\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, m++, 100));
+	/* one packet a second each way for 130 s: the initiator (a) rekeys at 120 s */
+	for (int s = 0; s < 130; s++) {
+		bool ok = ping(0, 1, m++, 500);
+
+		ok &= ping(1, 0, m++, 500);
+		if (!ok)
+			printf("  lost at %llu ms\n", (unsigned long long)lab_now);
+		all &= ok;
+		if (s == 118)
+			CHECK_EQ_INT(lab_handshakes(0), 1);
+	}
+	CHECK(all);
+	CHECK_EQ_INT(lab_handshakes(0), 2);
+	pa = lab_peer(0, "b");
+	pb = lab_peer(1, "a");
+	/* idle now: keypairs die 180 s after their birth (the rekey), on both sides */
+	lab_run(pa->session.current.birth_ms + 179900 - lab_now);
+	CHECK(node_peer_has_session(&lab[0].n, pa, lab_now));
+	lab_run(200);
+	CHECK(!node_peer_has_session(&lab[0].n, pa, lab_now));
+	CHECK(!node_peer_has_session(&lab[1].n, pb, lab_now));
+	CHECK(!pa->session.prev.valid && !pa->session.next.valid && !pb->session.current.valid);
+	/* traffic again: a new handshake */
+	CHECK(ping(1, 0, m++, 300));
+}
+
+static void test_keepalive(void)
+{
+	uint64_t before;
+
+	printf("keepalive 10 s after data received, if nothing was sent\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 200));
+	before = tx_msgs(1, "a"); /* b sent nothing with data */
+	lab_run(9500);
+	CHECK_EQ_INT(tx_msgs(1, "a"), before);
+	lab_run(700);
+	CHECK_EQ_INT(tx_msgs(1, "a"), before + 1);
+	/* only one keepalive per data received */
+	lab_run(20000);
+	CHECK_EQ_INT(tx_msgs(1, "a"), before + 1);
+	/* and none when b answered with data in time */
+	CHECK(ping(0, 1, 2, 200));
+	CHECK(ping(1, 0, 3, 200));
+	before = tx_msgs(1, "a");
+	lab_run(12000);
+	CHECK_EQ_INT(tx_msgs(1, "a"), before);
+}
+
+static void test_no_answer(void)
+{
+	struct peer *p;
+
+	printf("data without an answer for 15 s: new handshake\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 200));
+	CHECK(ping(1, 0, 2, 200));
+	p = lab_peer(0, "b");
+	lab[1].cut = true;
+	lab_send(0, addr[0], addr[1], 3);
+	lab_run(14800);
+	CHECK(p->handshake.state == HANDSHAKE_EMPTY);
+	lab_run(400);
+	CHECK(p->handshake.state == HANDSHAKE_INITIATION_SENT);
+	lab[1].cut = false;
+	lab_run(5200); /* the retry after 5 s reaches b */
+	CHECK(p->handshake_done_ms > lab_now - 5200);
+	CHECK(ping(0, 1, 4, 200));
+}
+
+static void test_give_up(void)
+{
+	struct peer *p;
+	unsigned attempts_before;
+
+	printf("no response: retries with backoff, give-up at 90 s drops the queue\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	lab[1].cut = true;
+	lab_send(0, addr[0], addr[1], 1);
+	lab_send(0, addr[0], addr[1], 2);
+	p = lab_peer(0, "b");
+	CHECK(p && p->queue.count == 2);
+	/* initiations at 0, 5, 15, 35, 75 s (interval 5 s doubling to 40 s) */
+	lab_run(4900);
+	CHECK_EQ_INT(p->handshake_attempts, 1);
+	lab_run(200);
+	CHECK_EQ_INT(p->handshake_attempts, 2);
+	lab_run(10000);
+	CHECK_EQ_INT(p->handshake_attempts, 3);
+	attempts_before = p->handshake_attempts;
+	lab_run(89000 - 15100);
+	CHECK_EQ_INT(p->handshake_attempts, attempts_before + 2);
+	CHECK_EQ_INT(lab_drops(0, DROP_HANDSHAKE_TIMEOUT), 0);
+	lab_run(1200);
+	CHECK_EQ_INT(lab_drops(0, DROP_HANDSHAKE_TIMEOUT), 2);
+	CHECK(p->handshake.state == HANDSHAKE_EMPTY && p->queue.count == 0);
+	/* b is back: the next packet starts a new try */
+	lab[1].cut = false;
+	CHECK(ping(0, 1, 3, 5500));
+}
+
+static void test_unknown_index(void)
+{
+	printf("restarted receiver: unknown index makes it initiate\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 200));
+	CHECK(ping(1, 0, 2, 200));
+	/* b restarts with the same credentials and lost its keys */
+	CHECK_EQ_INT(lab_start(1, certs[1], cert_lens[1], keys[1], NULL), 0);
+	lab_run(100);
+	lab_send(0, addr[0], addr[1], 3); /* sealed with the old keys: lost */
+	lab_run(200);
+	CHECK(!lab_has_delivered(1, 3));
+	CHECK_EQ_INT(lab_drops(1, DROP_UNKNOWN_INDEX), 1);
+	/* b initiated at once, so a's next packet uses the new session */
+	CHECK_EQ_INT(lab_handshakes(1), 1);
+	CHECK(ping(0, 1, 4, 200));
+}
+
+static void test_queue_oldest(void)
+{
+	struct node_settings set = node_settings_default();
+
+	printf("queue overflow drops the oldest packet\n");
+	set.queue_per_peer = 4;
+	lab_init();
+	start(0, 1, &set);
+	start(1, 2, NULL);
+	lab_run(100);
+	lab[1].cut = true;
+	for (uint32_t m = 1; m <= 6; m++)
+		lab_send(0, addr[0], addr[1], m);
+	CHECK_EQ_INT(lab_drops(0, DROP_QUEUE_FULL), 2);
+	lab[1].cut = false;
+	lab_run(5200);
+	CHECK(!lab_has_delivered(1, 1) && !lab_has_delivered(1, 2));
+	for (uint32_t m = 3; m <= 6; m++)
+		CHECK(lab_has_delivered(1, m));
+	CHECK_EQ_INT(lab[1].delivered[0], 3); /* in order */
+}
+
+static void test_serial_directory(void)
+{
+	uint8_t old[MQTTIP_CERT_MAX_LEN], same[MQTTIP_CERT_MAX_LEN], newer[MQTTIP_CERT_MAX_LEN];
+	size_t old_len, same_len, newer_len;
+	struct peer *p;
+
+	printf("directory: a lower serial, or the same serial with other bytes, is refused\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 5, NULL);
+	lab_run(100);
+	p = lab_peer(0, "b");
+	CHECK(p && p->cert.serial == 5);
+	/* the broker replays an older certificate of b from its retained store */
+	old_len = lab_cert(old, "b", addr[1], 3, keys[1], NULL);
+	lab_inject("mqttip/cert/10.0.0.2", old, old_len, true);
+	lab_run(100);
+	CHECK_EQ_INT(p->cert.serial, 5);
+	CHECK_EQ_INT(lab_drops(0, DROP_CERT_SERIAL), 1);
+	same_len = lab_cert(same, "b2", addr[1], 5, keys[1], NULL);
+	lab_inject("mqttip/cert/10.0.0.2", same, same_len, true);
+	lab_run(100);
+	CHECK(strcmp(p->cert.name, "b") == 0);
+	CHECK_EQ_INT(lab_drops(0, DROP_CERT_SERIAL), 2);
+	/* a renewal (same key, higher serial) replaces it and keeps the session */
+	CHECK(ping(0, 1, 1, 200));
+	newer_len = lab_cert(newer, "b", addr[1], 9, keys[1], NULL);
+	lab_inject("mqttip/cert/10.0.0.2", newer, newer_len, true);
+	lab_run(100);
+	CHECK_EQ_INT(p->cert.serial, 9);
+	CHECK(ping(0, 1, 2, 200));
+	CHECK_EQ_INT(lab_handshakes(0), 1);
+}
+
+static void test_serial_handshake(void)
+{
+	uint8_t old[MQTTIP_CERT_MAX_LEN];
+	size_t old_len;
+
+	printf("handshake: a certificate older than the one held is refused\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 5, NULL);
+	lab_run(100);
+	CHECK(lab_peer(0, "b") != NULL);
+	/* b comes back with an older certificate of its own key (say, routes since taken away) */
+	old_len = lab_cert(old, "b", addr[1], 3, keys[1], NULL);
+	CHECK_EQ_INT(lab_start(1, old, old_len, keys[1], NULL), 0);
+	lab_send(1, addr[1], addr[0], 1);
+	lab_run(300);
+	CHECK(!lab_has_delivered(0, 1));
+	CHECK(lab_drops(0, DROP_CERT_SERIAL) >= 1);
+	CHECK_EQ_INT(lab_handshakes(0), 0);
+	CHECK_EQ_INT(lab_peer(0, "b")->cert.serial, 5);
+}
+
+/* The field scenario: node b is replaced by b2 (new key, b's address, higher serial) while the
+ * device has a session with b. */
+static void test_key_rotation(bool device_first)
+{
+	struct node_settings dev = lab_device_settings();
+	uint8_t cert2[MQTTIP_CERT_MAX_LEN], key2[MQTTIP_KEY_LEN];
+	size_t len2;
+	int ok = 0;
+
+	printf("key rotation seen by a device (%s speaks first)\n", device_first ? "device" : "b2");
+	lab_init();
+	start(0, 1, &dev);
+	start(1, 5, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 300));
+	CHECK(ping(1, 0, 2, 300));
+	lab_stop(1);
+	len2 = lab_cert(cert2, "b2", addr[1], 6, NULL, key2);
+	CHECK_EQ_INT(lab_start(1, cert2, len2, key2, NULL), 0);
+	lab_run(1000);
+	if (device_first) {
+		/* the device still holds b: its handshakes go unanswered until it looks b's address
+		 * up again and finds b2 */
+		for (uint32_t m = 10; m < 40 && !ok; m++)
+			ok = ping(0, 1, m, 1000);
+		CHECK(ok);
+	} else {
+		CHECK(ping(1, 0, 3, 300));
+	}
+	CHECK(lab_peer(0, "b2") != NULL);
+	CHECK(lab_peer(0, "b") == NULL);
+	CHECK(ping(0, 1, 100, 300));
+	CHECK(ping(1, 0, 101, 300));
+	CHECK_EQ_INT(lab_drops(0, DROP_SOURCE), 0);
+}
+
+static void test_clock_behind(const struct node_settings *set, const char *what)
+{
+	int ok = 0;
+
+	printf("peer restarted with its clock 4 minutes behind (%s refuses)\n", what);
+	lab_init();
+	start(0, 1, set);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(1, 0, 1, 300));
+	CHECK(ping(0, 1, 2, 300));
+	lab_run(20000); /* idle */
+	lab[1].wall_offset_ms = -240000;
+	CHECK_EQ_INT(lab_start(1, certs[1], cert_lens[1], keys[1], NULL), 0);
+	lab_run(100);
+	for (uint32_t m = 10; m < 20 && !ok; m++)
+		ok = ping(1, 0, m, 1000);
+	CHECK(ok);
+	CHECK(lab_drops(0, DROP_HANDSHAKE_REPLAY) >= 1);
+	CHECK(ping(0, 1, 30, 300));
+}
+
+static void test_slow_path(void)
+{
+	int ok = 0;
+	uint64_t t0;
+
+	printf("handshake round trip of 6.5 s\n");
+	lab_init();
+	lab[0].delay_ms = 1625; /* each way: node -> broker -> node = 3.25 s */
+	lab[1].delay_ms = 1625;
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(5000);
+	t0 = lab_now;
+	lab_send(0, addr[0], addr[1], 1);
+	for (int s = 0; s < 60 && !ok; s++) {
+		lab_run(1000);
+		ok = lab_has_delivered(1, 1);
+	}
+	CHECK(ok);
+	printf("  delivered after %llu ms\n", (unsigned long long)(lab_now - t0));
+	CHECK(ping(1, 0, 2, 4000));
+}
+
+static void test_retained_inbox(void)
+{
+	uint8_t junk[200];
+
+	printf("retained messages on inboxes are ignored and counted\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	memset(junk, 0, sizeof(junk));
+	junk[0] = MQTTIP_MSG_INITIATION;
+	lab_inject("mqttip/kx/10.0.0.1/10.0.0.2", junk, sizeof(junk), true);
+	lab_run(100);
+	CHECK_EQ_INT(lab_drops(0, DROP_RETAINED), 0); /* live: handled (and refused) normally */
+	CHECK_EQ_INT(lab_drops(0, DROP_MALFORMED), 1);
+	CHECK_EQ_INT(lab_start(0, certs[0], cert_lens[0], keys[0], NULL), 0);
+	lab_run(100);
+	CHECK_EQ_INT(lab_drops(0, DROP_RETAINED), 1);
+	CHECK_EQ_INT(lab_drops(0, DROP_MALFORMED), 0);
+}
+
+int main(void)
+{
+	struct node_settings dev;
+
+	if (sodium_init() < 0)
+		return 1;
+	dev = lab_device_settings();
+	test_handshake_both_ways(NULL, "hosts");
+	test_handshake_both_ways(&dev, "devices");
+	test_rekey_and_reject();
+	test_keepalive();
+	test_no_answer();
+	test_give_up();
+	test_unknown_index();
+	test_queue_oldest();
+	test_serial_directory();
+	test_serial_handshake();
+	test_key_rotation(true);
+	test_key_rotation(false);
+	test_clock_behind(NULL, "host");
+	test_clock_behind(&dev, "device");
+	test_slow_path();
+	test_retained_inbox();
+	lab_init();
+	return check_done();
+}
