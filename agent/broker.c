@@ -292,7 +292,7 @@ static void mosq_on_message(struct mosquitto *m, void *obj, const struct mosquit
 	(void)m;
 	if (msg->payloadlen < 0)
 		return;
-	b->cb.on_message(b->ctx, msg->topic, msg->payload, (size_t)msg->payloadlen);
+	b->cb.on_message(b->ctx, msg->topic, msg->payload, (size_t)msg->payloadlen, msg->retain);
 }
 
 static int create_client(struct broker *b, SSL_CTX *ssl_ctx, char *err, size_t cap)
@@ -393,6 +393,15 @@ int broker_subscribe(struct broker *b, const char *filter, int qos)
 
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_warn("cannot subscribe to %s: %s", filter, mosquitto_strerror(rc));
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+int broker_unsubscribe(struct broker *b, const char *filter)
+{
+	int rc = mosquitto_unsubscribe(b->mosq, NULL, filter);
+
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("cannot unsubscribe from %s: %s", filter, mosquitto_strerror(rc));
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 

@@ -19,7 +19,10 @@
 
 struct broker_callbacks {
 	void (*on_connect)(void *ctx);
-	void (*on_message)(void *ctx, const char *topic, uint8_t *payload, size_t len);
+	/* payload is writable (the engine opens transport messages in place); retained: the
+	 * broker sent a stored message on subscription */
+	void (*on_message)(void *ctx, const char *topic, uint8_t *payload, size_t len,
+			   bool retained);
 	void (*on_drained)(void *ctx);
 };
 
@@ -60,6 +63,7 @@ int broker_reload_tls(struct broker *b, SSL_CTX *ssl_ctx, char *err, size_t cap)
 int broker_publish(struct broker *b, const char *topic, const void *payload, size_t len, int qos,
 		   bool retain);
 int broker_subscribe(struct broker *b, const char *filter, int qos);
+int broker_unsubscribe(struct broker *b, const char *filter);
 /* True when the socket could not take everything published: stop producing until on_drained. */
 bool broker_congested(struct broker *b);
 /* Call after a burst of broker_publish outside the poll callback: arms the writable poll. */

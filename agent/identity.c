@@ -48,7 +48,7 @@ static void free_text(struct text *t)
 static long block(const struct text *t, const char *path, const char *label, uint8_t *out,
 		  size_t cap, size_t want, char *err, size_t errcap)
 {
-	long n = pki_block_find((const char *)t->data, t->len, label, out, cap);
+	long n = bundle_block_find((const char *)t->data, t->len, label, out, cap);
 
 	if (n < 0)
 		return set_error(err, errcap, "%s: no valid '%s' block (is it the right file?)",
@@ -74,21 +74,21 @@ static int load_bundle(struct identity *id, const char *path, char *err, size_t 
 		set_error(err, cap, "out of memory");
 		goto out;
 	}
-	if ((n = block(&t, path, PKI_LABEL_BROKER_CA, der, DER_MAX, 0, err, cap)) < 0)
+	if ((n = block(&t, path, BUNDLE_LABEL_BROKER_CA, der, DER_MAX, 0, err, cap)) < 0)
 		goto out;
 	p = der;
 	if (!(id->broker_ca = d2i_X509(NULL, &p, n))) {
 		set_error(err, cap, "%s: broker CA certificate unreadable: %s", path, ssl_error());
 		goto out;
 	}
-	if ((n = block(&t, path, PKI_LABEL_CLIENT_CERT, der, DER_MAX, 0, err, cap)) < 0)
+	if ((n = block(&t, path, BUNDLE_LABEL_CLIENT_CERT, der, DER_MAX, 0, err, cap)) < 0)
 		goto out;
 	p = der;
 	if (!(id->client_cert = d2i_X509(NULL, &p, n))) {
 		set_error(err, cap, "%s: client certificate unreadable: %s", path, ssl_error());
 		goto out;
 	}
-	if ((n = block(&t, path, PKI_LABEL_CLIENT_KEY, der, DER_MAX, 0, err, cap)) < 0)
+	if ((n = block(&t, path, BUNDLE_LABEL_CLIENT_KEY, der, DER_MAX, 0, err, cap)) < 0)
 		goto out;
 	p = der;
 	id->client_key = d2i_AutoPrivateKey(NULL, &p, n);
@@ -97,14 +97,14 @@ static int load_bundle(struct identity *id, const char *path, char *err, size_t 
 		set_error(err, cap, "%s: client key unreadable: %s", path, ssl_error());
 		goto out;
 	}
-	if (block(&t, path, PKI_LABEL_NETWORK_CA, id->network_id, sizeof(id->network_id),
+	if (block(&t, path, BUNDLE_LABEL_NETWORK_CA, id->network_id, sizeof(id->network_id),
 		  sizeof(id->network_id), err, cap) < 0)
 		goto out;
-	if ((n = block(&t, path, PKI_LABEL_NODE_CERT, id->cert_bytes, sizeof(id->cert_bytes), 0,
+	if ((n = block(&t, path, BUNDLE_LABEL_NODE_CERT, id->cert_bytes, sizeof(id->cert_bytes), 0,
 		       err, cap)) < 0)
 		goto out;
 	id->cert_len = (size_t)n;
-	if (block(&t, path, PKI_LABEL_NODE_KEY, id->node_secret, sizeof(id->node_secret),
+	if (block(&t, path, BUNDLE_LABEL_NODE_KEY, id->node_secret, sizeof(id->node_secret),
 		  sizeof(id->node_secret), err, cap) < 0)
 		goto out;
 	rc = 0;
@@ -162,11 +162,11 @@ static int load_separate(struct identity *id, const struct config *c, char *err,
 
 	if (load_pem(id, c, err, cap))
 		return -1;
-	if (load_block_file(c->network_ca, PKI_LABEL_NETWORK_CA, id->network_id,
+	if (load_block_file(c->network_ca, BUNDLE_LABEL_NETWORK_CA, id->network_id,
 			    sizeof(id->network_id), sizeof(id->network_id), NULL, err, cap) ||
-	    load_block_file(c->node_cert, PKI_LABEL_NODE_CERT, id->cert_bytes,
+	    load_block_file(c->node_cert, BUNDLE_LABEL_NODE_CERT, id->cert_bytes,
 			    sizeof(id->cert_bytes), 0, &n, err, cap) ||
-	    load_block_file(c->node_key, PKI_LABEL_NODE_KEY, id->node_secret,
+	    load_block_file(c->node_key, BUNDLE_LABEL_NODE_KEY, id->node_secret,
 			    sizeof(id->node_secret), sizeof(id->node_secret), NULL, err, cap))
 		return -1;
 	id->cert_len = (size_t)n;

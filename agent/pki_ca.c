@@ -27,7 +27,7 @@ long pki_read_block(const char *path, const char *label, uint8_t *out, size_t ca
 		pki_fail("cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	n = pki_block_find((const char *)text, len, label, out, cap);
+	n = bundle_block_find((const char *)text, len, label, out, cap);
 	pki_free_wiped(text, len);
 	if (n < 0)
 		pki_fail("%s: no valid '%s' block; restore the file", path, label);
@@ -62,7 +62,7 @@ int pki_ca_load(const char *dir, struct pki_ca *ca, bool with_secrets)
 				path, pki_x509_error(), dir);
 	if (pki_network_read(dir, &ca->network) ||
 	    !pki_path(path, "%s/%s", dir, PKI_F_NETWORK_CA_PUB) ||
-	    pki_read_block(path, PKI_LABEL_NETWORK_CA, ca->network_public,
+	    pki_read_block(path, BUNDLE_LABEL_NETWORK_CA, ca->network_public,
 			   sizeof(ca->network_public)) != (long)sizeof(ca->network_public))
 		goto fail;
 	x509_end = pki_x509_not_after(ca->broker_ca);
@@ -89,7 +89,7 @@ int pki_ca_load(const char *dir, struct pki_ca *ca, bool with_secrets)
 		goto fail;
 	}
 	if (!pki_path(path, "%s/%s", dir, PKI_F_NETWORK_CA_KEY) ||
-	    pki_read_block(path, PKI_LABEL_NETWORK_CA_KEY, ca->network_secret,
+	    pki_read_block(path, BUNDLE_LABEL_NETWORK_CA_KEY, ca->network_secret,
 			   sizeof(ca->network_secret)) != (long)sizeof(ca->network_secret))
 		goto fail;
 	crypto_sign_ed25519_sk_to_pk(derived, ca->network_secret);

@@ -122,7 +122,7 @@ static int write_network_ca(const char *dir, struct pki_network *net)
 	crypto_sign_keypair(pk, sk);
 	memset(&t, 0, sizeof(t));
 	pki_text_printf(&t, "# mqttip VPN network CA secret key (Ed25519): keep it offline\n");
-	pki_text_block(&t, PKI_LABEL_NETWORK_CA_KEY, sk, sizeof(sk));
+	pki_text_block(&t, BUNDLE_LABEL_NETWORK_CA_KEY, sk, sizeof(sk));
 	rc = pki_path(path, "%s/%s", dir, PKI_F_NETWORK_CA_KEY)
 		 ? pki_write_text(path, &t, PKI_MODE_SECRET)
 		 : pki_fail("%s: path too long", dir);
@@ -131,7 +131,7 @@ static int write_network_ca(const char *dir, struct pki_network *net)
 	if (rc)
 		return rc;
 	pki_text_printf(&t, "# mqttip VPN network CA public key (Ed25519): the network id\n");
-	pki_text_block(&t, PKI_LABEL_NETWORK_CA, pk, sizeof(pk));
+	pki_text_block(&t, BUNDLE_LABEL_NETWORK_CA, pk, sizeof(pk));
 	if (!pki_path(path, "%s/%s", dir, PKI_F_NETWORK_CA_PUB))
 		return pki_fail("%s: path too long", dir);
 	return pki_write_text(path, &t, PKI_MODE_PUBLIC) || pki_network_write(dir, net)

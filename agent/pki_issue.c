@@ -267,19 +267,19 @@ static int write_node_files(struct issue *is)
 
 	memset(&t, 0, sizeof(t));
 	node_comment(&t, is, "VPN node certificate");
-	pki_text_block(&t, PKI_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
+	pki_text_block(&t, BUNDLE_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
 	NODE_PATH("node.cert");
 	if (pki_write_text(path, &t, PKI_MODE_PUBLIC))
 		goto out;
 	memset(&t, 0, sizeof(t));
 	pki_text_printf(&t, "# mqttip VPN node key (X25519) of node %s: secret\n", is->name);
-	pki_text_block(&t, PKI_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
+	pki_text_block(&t, BUNDLE_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
 	NODE_PATH("node.key");
 	if (pki_write_text(path, &t, PKI_MODE_SECRET))
 		goto out;
 	memset(&t, 0, sizeof(t));
 	pki_text_printf(&t, "# mqttip VPN network CA public key (Ed25519): the network id\n");
-	pki_text_block(&t, PKI_LABEL_NETWORK_CA, is->ca.network_public,
+	pki_text_block(&t, BUNDLE_LABEL_NETWORK_CA, is->ca.network_public,
 		       sizeof(is->ca.network_public));
 	NODE_PATH("network-ca.pub");
 	if (pki_write_text(path, &t, PKI_MODE_PUBLIC))
@@ -287,13 +287,13 @@ static int write_node_files(struct issue *is)
 
 	sodium_memzero(&t, sizeof(t));
 	node_comment(&t, is, "bundle 1 (secret: holds private keys)");
-	pki_text_block(&t, PKI_LABEL_BROKER_CA, ca_der, (size_t)ca_len);
-	pki_text_block(&t, PKI_LABEL_CLIENT_CERT, crt_der, (size_t)crt_len);
-	pki_text_block(&t, PKI_LABEL_CLIENT_KEY, key_der, (size_t)key_len);
-	pki_text_block(&t, PKI_LABEL_NETWORK_CA, is->ca.network_public,
+	pki_text_block(&t, BUNDLE_LABEL_BROKER_CA, ca_der, (size_t)ca_len);
+	pki_text_block(&t, BUNDLE_LABEL_CLIENT_CERT, crt_der, (size_t)crt_len);
+	pki_text_block(&t, BUNDLE_LABEL_CLIENT_KEY, key_der, (size_t)key_len);
+	pki_text_block(&t, BUNDLE_LABEL_NETWORK_CA, is->ca.network_public,
 		       sizeof(is->ca.network_public));
-	pki_text_block(&t, PKI_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
-	pki_text_block(&t, PKI_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
+	pki_text_block(&t, BUNDLE_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
+	pki_text_block(&t, BUNDLE_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
 	if (!pki_path(path, "%s/%s.bundle", nodedir, is->name)) {
 		pki_fail("%s: path too long", nodedir);
 		goto out;

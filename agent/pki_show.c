@@ -44,9 +44,9 @@ static const struct {
 	const char *label;
 	enum item_kind kind;
 } known_labels[] = {
-    {PKI_LABEL_X509, ITEM_X509},	   {PKI_LABEL_CLIENT_CERT, ITEM_X509},
-    {PKI_LABEL_BROKER_CA, ITEM_X509_CA},   {PKI_LABEL_X509_CRL, ITEM_CRL},
-    {PKI_LABEL_NODE_CERT, ITEM_NODE_CERT}, {PKI_LABEL_NETWORK_CA, ITEM_NETWORK_CA},
+    {BUNDLE_LABEL_X509, ITEM_X509},	      {BUNDLE_LABEL_CLIENT_CERT, ITEM_X509},
+    {BUNDLE_LABEL_BROKER_CA, ITEM_X509_CA},   {BUNDLE_LABEL_X509_CRL, ITEM_CRL},
+    {BUNDLE_LABEL_NODE_CERT, ITEM_NODE_CERT}, {BUNDLE_LABEL_NETWORK_CA, ITEM_NETWORK_CA},
 };
 
 /* Calls visit for each item of the file; returns the number of items, or -1 (error printed). */
@@ -55,7 +55,7 @@ static int for_each_item(const char *path, item_visitor visit, void *ctx, int *v
 	static uint8_t bin[PKI_TEXT_MAX];
 	unsigned char *data;
 	size_t len, pos = 0;
-	struct pki_block b;
+	struct bundle_block b;
 	int n = 0, r;
 
 	*visit_rc = 0;
@@ -70,7 +70,7 @@ static int for_each_item(const char *path, item_visitor visit, void *ctx, int *v
 		pki_free_wiped(data, len);
 		return 1;
 	}
-	while ((r = pki_block_next((const char *)data, len, &pos, &b, bin, sizeof(bin))) == 1) {
+	while ((r = bundle_block_next((const char *)data, len, &pos, &b, bin, sizeof(bin))) == 1) {
 		struct item it = {ITEM_UNKNOWN, b.label, bin, b.len};
 
 		for (size_t i = 0; i < sizeof(known_labels) / sizeof(known_labels[0]); i++) {

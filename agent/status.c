@@ -17,32 +17,6 @@
 #include "daemon.h"
 #include "log.h"
 
-const char *const drop_names[DROP_MAX] = {
-    [DROP_BAD_PACKET] = "bad_packet",
-    [DROP_NO_PEER] = "no_peer",
-    [DROP_QUEUE_FULL] = "queue_full",
-    [DROP_HANDSHAKE_TIMEOUT] = "handshake_timeout",
-    [DROP_BROKER_DOWN] = "broker_down",
-    [DROP_MALFORMED] = "malformed",
-    [DROP_UNKNOWN_INDEX] = "unknown_index",
-    [DROP_AUTH] = "auth",
-    [DROP_REPLAY] = "replay",
-    [DROP_EXPIRED] = "expired",
-    [DROP_TOPIC] = "topic",
-    [DROP_SOURCE] = "source",
-    [DROP_DESTINATION] = "destination",
-    [DROP_BODY] = "body",
-    [DROP_TUN_WRITE] = "tun_write",
-    [DROP_HANDSHAKE] = "handshake",
-    [DROP_HANDSHAKE_MAC1] = "handshake_mac1",
-    [DROP_HANDSHAKE_REPLAY] = "handshake_replay",
-    [DROP_RATELIMIT] = "ratelimit",
-    [DROP_CERT] = "cert",
-    [DROP_LEGACY_AUTH] = "legacy_auth",
-    [DROP_LEGACY_REPLAY] = "legacy_replay",
-    [DROP_FOREIGN_SOURCE] = "foreign_source",
-};
-
 struct out {
 	char *buf;
 	size_t len, cap;
@@ -87,7 +61,7 @@ static void drops_json(struct out *o, const uint64_t *drops)
 {
 	out_printf(o, "{");
 	for (int i = 0; i < DROP_MAX; i++)
-		out_printf(o, "%s\"%s\":%llu", i ? "," : "", drop_names[i],
+		out_printf(o, "%s\"%s\":%llu", i ? "," : "", drop_name((enum drop_reason)i),
 			   (unsigned long long)drops[i]);
 	out_printf(o, "}");
 }
@@ -99,7 +73,7 @@ static void drops_text(struct out *o, const uint64_t *drops)
 	for (int i = 0; i < DROP_MAX; i++) {
 		if (!drops[i])
 			continue;
-		out_printf(o, "%s%s %llu", any ? ", " : "  drops: ", drop_names[i],
+		out_printf(o, "%s%s %llu", any ? ", " : "  drops: ", drop_name((enum drop_reason)i),
 			   (unsigned long long)drops[i]);
 		any = true;
 	}
@@ -111,18 +85,22 @@ static void own_addresses(struct daemon *d, struct out *o, bool json)
 {
 	char a[NETADDR_STR_MAX];
 
-	for (size_t i = 0; i < d->n_own; i++) {
-		netaddr_format(&d->own[i], a, sizeof(a));
+	for (size_t i = 0; i < d->node.id.n_own; i++) {
+		netaddr_format(&d->node.id.own[i], a, sizeof(a));
 		out_printf(o, json ? "%s\"%s\"" : "%s%s", i ? (json ? "," : ", ") : "", a);
 	}
 }
 
 static void json_status(struct daemon *d, struct out *o, uint64_t now)
 {
+	struct node *n = &d->node;
+	const struct node_legacy *l = n->legacy;
+
 	out_printf(o,
 		   "{\"interface\":\"%s\",\"node\":\"%s\",\"secure\":%s,\"uptime_s\":%llu,"
 		   "\"addresses\":[",
-		   d->cfg.ifname, d->secure ? d->id.cert.name : "", d->secure ? "true" : "false",
+		   d->cfg.ifname, n->id.secure ? n->id.cert.name : "",
+		   n->id.secure ? "true" : "false",
 		   (unsigned long long)((now - d->start_ms) / 1000));
 	own_addresses(d, o, true);
 	out_printf(o,
@@ -134,37 +112,38 @@ static void json_status(struct daemon *d, struct out *o, uint64_t now)
 	out_printf(o,
 		   "\"legacy\":{\"enabled\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
 		   "\"rx_bytes\":%llu,\"tx_bytes\":%llu},\"drops\":",
-		   d->legacy ? "true" : "false", (unsigned long long)d->legacy_rx_packets,
-		   (unsigned long long)d->legacy_tx_packets, (unsigned long long)d->legacy_rx_bytes,
-		   (unsigned long long)d->legacy_tx_bytes);
-	drops_json(o, d->drops);
+		   l ? "true" : "false", (unsigned long long)(l ? l->rx_packets : 0),
+		   (unsigned long long)(l ? l->tx_packets : 0),
+		   (unsigned long long)(l ? l->rx_bytes : 0),
+		   (unsigned long long)(l ? l->tx_bytes : 0));
+	drops_json(o, n->drops);
 	out_printf(o, ",\"peers\":[");
-	for (size_t i = 0, n = 0; i < d->peers.cap; i++) {
-		struct peer *p = &d->peers.peers[i];
-		struct peer_extra *ex = &d->extra[i];
+	for (size_t i = 0, k = 0; i < n->peers.cap; i++) {
+		struct peer *p = &n->peers.peers[i];
 		char a[NETADDR_STR_MAX];
 
 		if (!p->used)
 			continue;
 		netaddr_format(&p->addr, a, sizeof(a));
 		out_printf(o, "%s{\"name\":\"%s\",\"address\":\"%s\",\"session\":%s,",
-			   n++ ? "," : "", p->cert.name, a,
-			   session_sending_keypair(&p->session, now, &d->params) ? "true"
-										 : "false");
-		if (ex->handshake_done_ms)
+			   k++ ? "," : "", p->cert.name, a,
+			   node_peer_has_session(n, p, now) ? "true" : "false");
+		if (p->handshake_done_ms)
 			out_printf(o, "\"handshake_age_ms\":%llu,",
-				   (unsigned long long)(now - ex->handshake_done_ms));
+				   (unsigned long long)(now - p->handshake_done_ms));
 		else
 			out_printf(o, "\"handshake_age_ms\":null,");
-		out_printf(o,
-			   "\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,"
-			   "\"tx_packets\":%llu,\"rx_messages\":%llu,\"tx_messages\":%llu,"
-			   "\"queued\":%u,\"drops\":",
-			   (unsigned long long)ex->rx_bytes, (unsigned long long)ex->tx_bytes,
-			   (unsigned long long)ex->rx_packets, (unsigned long long)ex->tx_packets,
-			   (unsigned long long)ex->rx_msgs, (unsigned long long)ex->tx_msgs,
-			   ex->queued);
-		drops_json(o, ex->drops);
+		out_printf(
+		    o,
+		    "\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,"
+		    "\"tx_packets\":%llu,\"rx_messages\":%llu,\"tx_messages\":%llu,"
+		    "\"handshakes\":%llu,\"queued\":%u,\"drops\":",
+		    (unsigned long long)p->stats.rx_bytes, (unsigned long long)p->stats.tx_bytes,
+		    (unsigned long long)p->stats.rx_packets,
+		    (unsigned long long)p->stats.tx_packets, (unsigned long long)p->stats.rx_msgs,
+		    (unsigned long long)p->stats.tx_msgs, (unsigned long long)p->stats.handshakes,
+		    p->queue.count);
+		drops_json(o, p->stats.drops);
 		out_printf(o, "}");
 	}
 	out_printf(o, "]}\n");
@@ -172,43 +151,44 @@ static void json_status(struct daemon *d, struct out *o, uint64_t now)
 
 static void text_status(struct daemon *d, struct out *o, uint64_t now)
 {
+	struct node *n = &d->node;
+
 	out_printf(o, "interface: %s\n  node: %s\n  up: %llu s\n  addresses: ", d->cfg.ifname,
-		   d->secure ? d->id.cert.name : "(legacy only)",
+		   n->id.secure ? n->id.cert.name : "(legacy only)",
 		   (unsigned long long)((now - d->start_ms) / 1000));
 	own_addresses(d, o, false);
 	out_printf(o, "\n  broker: %s:%d (%s), %s, %llu connects, %llu losses\n", d->broker.host,
 		   d->broker.port, d->broker.tls ? "TLS" : "plain TCP",
 		   d->broker.connected ? "connected" : "not connected",
 		   (unsigned long long)d->broker.connects, (unsigned long long)d->broker.losses);
-	if (d->legacy)
+	if (n->legacy)
 		out_printf(o, "  legacy: on, %llu packets received, %llu sent\n",
-			   (unsigned long long)d->legacy_rx_packets,
-			   (unsigned long long)d->legacy_tx_packets);
-	drops_text(o, d->drops);
-	for (size_t i = 0; i < d->peers.cap; i++) {
-		struct peer *p = &d->peers.peers[i];
-		struct peer_extra *ex = &d->extra[i];
+			   (unsigned long long)n->legacy->rx_packets,
+			   (unsigned long long)n->legacy->tx_packets);
+	drops_text(o, n->drops);
+	for (size_t i = 0; i < n->peers.cap; i++) {
+		struct peer *p = &n->peers.peers[i];
 		char a[NETADDR_STR_MAX];
 
 		if (!p->used)
 			continue;
 		netaddr_format(&p->addr, a, sizeof(a));
 		out_printf(o, "\npeer: %s\n  address: %s\n", p->cert.name, a);
-		if (ex->handshake_done_ms)
+		if (p->handshake_done_ms)
 			out_printf(o, "  latest handshake: %llu seconds ago%s\n",
-				   (unsigned long long)((now - ex->handshake_done_ms) / 1000),
-				   session_sending_keypair(&p->session, now, &d->params)
-				       ? ""
-				       : " (no usable keys)");
-		out_printf(o,
-			   "  transfer: %llu B received, %llu B sent (%llu / %llu packets, %llu / "
-			   "%llu messages)\n",
-			   (unsigned long long)ex->rx_bytes, (unsigned long long)ex->tx_bytes,
-			   (unsigned long long)ex->rx_packets, (unsigned long long)ex->tx_packets,
-			   (unsigned long long)ex->rx_msgs, (unsigned long long)ex->tx_msgs);
-		if (ex->queued)
-			out_printf(o, "  queued: %u packets (handshake running)\n", ex->queued);
-		drops_text(o, ex->drops);
+				   (unsigned long long)((now - p->handshake_done_ms) / 1000),
+				   node_peer_has_session(n, p, now) ? "" : " (no usable keys)");
+		out_printf(
+		    o,
+		    "  transfer: %llu B received, %llu B sent (%llu / %llu packets, %llu / "
+		    "%llu messages)\n",
+		    (unsigned long long)p->stats.rx_bytes, (unsigned long long)p->stats.tx_bytes,
+		    (unsigned long long)p->stats.rx_packets,
+		    (unsigned long long)p->stats.tx_packets, (unsigned long long)p->stats.rx_msgs,
+		    (unsigned long long)p->stats.tx_msgs);
+		if (p->queue.count)
+			out_printf(o, "  queued: %u packets (handshake running)\n", p->queue.count);
+		drops_text(o, p->stats.drops);
 	}
 }
 
@@ -248,7 +228,7 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct status_conn *c = s->data;
-	uint64_t now = daemon_now_ms(c->d);
+	uint64_t now = uv_now(c->d->loop);
 	uv_buf_t b;
 
 	(void)buf;

@@ -1,7 +1,10 @@
 /* up.c - `mqttip up`: reads the settings and credentials, opens the TUN interface and the
  * status socket, connects to the broker and runs the libuv loop until SIGTERM/SIGINT; SIGHUP
- * reloads credentials and the runtime settings of the config file. Exit status: 0 after a clean
- * shutdown, 1 fatal error, 2 usage error; each failure is one line on stderr. */
+ * reloads credentials and the runtime settings of the config file. The node's behaviour is the
+ * engine's (common/node.h); this file hosts it: the engine's callbacks (publish, subscribe,
+ * deliver to TUN, wall clock, log) and the loop's events (TUN readable, broker connected and
+ * messages, a NODE_TICK_MS timer). Exit status: 0 after a clean shutdown, 1 fatal error, 2 usage
+ * error; each failure is one line on stderr. */
 #define _GNU_SOURCE
 #include "up.h"
 
@@ -20,101 +23,98 @@
 #include "log.h"
 #include "tun.h"
 
-#define TICK_MS 500
-
 static int up_argc;
 static char **up_argv;
 
-uint64_t daemon_now_ms(const struct daemon *d)
+/* ---- the engine's callbacks ---- */
+
+static int node_publish_cb(void *ctx, const char *topic, const uint8_t *payload, size_t len,
+			   int qos, bool retain)
 {
-	return uv_now(d->loop);
+	struct daemon *d = ctx;
+
+	return broker_publish(&d->broker, topic, payload, len, qos, retain);
 }
 
-uint64_t daemon_unix_now(void)
+static int node_subscribe_cb(void *ctx, const char *filter, int qos)
 {
-	return (uint64_t)time(NULL);
+	struct daemon *d = ctx;
+
+	return broker_subscribe(&d->broker, filter, qos);
 }
 
-void daemon_drop(struct daemon *d, struct peer *p, enum drop_reason why)
+static int node_unsubscribe_cb(void *ctx, const char *filter)
 {
-	if (p)
-		peer_extra_of(d, p)->drops[why]++;
-	else
-		d->drops[why]++;
-	log_debug("drop: %s%s%s", drop_names[why], p ? " from/to " : "", p ? p->cert.name : "");
+	struct daemon *d = ctx;
+
+	return broker_unsubscribe(&d->broker, filter);
 }
 
-bool daemon_is_own(const struct daemon *d, const struct netaddr *a)
+static int node_deliver_cb(void *ctx, const uint8_t *pkt, size_t len)
 {
-	for (size_t i = 0; i < d->n_own; i++) {
-		if (netaddr_equal(&d->own[i], a))
-			return true;
+	return tunnel_write(ctx, pkt, len);
+}
+
+static bool node_wall_clock_cb(void *ctx, uint64_t *sec, uint32_t *ns)
+{
+	struct timespec now;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &now);
+	*sec = (uint64_t)now.tv_sec;
+	*ns = (uint32_t)now.tv_nsec;
+	return true;
+}
+
+static void node_log_cb(void *ctx, enum node_log_level level, const char *line)
+{
+	(void)ctx;
+	switch (level) {
+	case NODE_LOG_DEBUG:
+		log_debug("%s", line);
+		break;
+	case NODE_LOG_INFO:
+		log_info("%s", line);
+		break;
+	case NODE_LOG_WARN:
+		log_warn("%s", line);
+		break;
+	default:
+		log_error("%s", line);
 	}
-	return false;
 }
 
-static void add_own(struct daemon *d, const struct netaddr *a)
-{
-	if (!daemon_is_own(d, a) && d->n_own < sizeof(d->own) / sizeof(d->own[0]))
-		d->own[d->n_own++] = *a;
-}
+/* ---- the loop's events ---- */
 
 static void on_broker_connect(void *ctx)
 {
 	struct daemon *d = ctx;
-	char topic[TOPIC_MAX];
 
-	for (size_t i = 0; i < d->n_own; i++) {
-		if (d->secure && d->id.cert.n_addrs &&
-		    cert_check_owns(&d->id.cert, &d->own[i]) == 0) {
-			if (topic_data_inbox(topic, sizeof(topic), d->cfg.prefix, &d->own[i]))
-				broker_subscribe(&d->broker, topic, 0);
-			if (topic_kx_inbox(topic, sizeof(topic), d->cfg.prefix, &d->own[i]))
-				broker_subscribe(&d->broker, topic, 1);
-		}
-		if (d->legacy && topic_legacy(topic, sizeof(topic), d->cfg.prefix, &d->own[i]))
-			broker_subscribe(&d->broker, topic, 0);
-	}
-	if (d->secure) {
-		snprintf(topic, sizeof(topic), "%s/cert/+", d->cfg.prefix);
-		broker_subscribe(&d->broker, topic, 1);
-	}
-	directory_publish_own(d);
+	node_connected(&d->node, uv_now(d->loop));
 }
 
-static void on_broker_message(void *ctx, const char *name, uint8_t *payload, size_t len)
+static void on_broker_message(void *ctx, const char *topic, uint8_t *payload, size_t len,
+			      bool retained)
 {
 	struct daemon *d = ctx;
-	struct topic t;
 
-	switch (topic_parse(d->cfg.prefix, name, strlen(name), &t)) {
-	case TOPIC_DATA:
-		if (daemon_is_own(d, &t.dst))
-			tunnel_on_data(d, &t, payload, len);
-		break;
-	case TOPIC_KX:
-		kx_on_message(d, &t, payload, len);
-		break;
-	case TOPIC_CERT:
-		directory_on_cert(d, &t, payload, len);
-		break;
-	case TOPIC_LEGACY:
-		if (d->legacy)
-			legacy_link_on_message(d, &t, payload, len);
-		break;
-	default:
-		break;
-	}
+	node_input(&d->node, topic, strlen(topic), payload, len, retained, uv_now(d->loop));
+	broker_flush(&d->broker);
 }
+
+static void start_reading(struct daemon *d);
 
 static void on_broker_drained(void *ctx)
 {
-	tunnel_start_reading(ctx);
+	start_reading(ctx);
 }
 
 static void on_tick(uv_timer_t *t)
 {
-	kx_tick(t->data);
+	struct daemon *d = t->data;
+
+	node_tick(&d->node, uv_now(d->loop));
+	broker_flush(&d->broker);
 }
 
 static void close_any(uv_handle_t *h, void *arg)
@@ -124,12 +124,20 @@ static void close_any(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+static void stop_reading(struct daemon *d)
+{
+	if (!d->tun_reading)
+		return;
+	uv_poll_stop(&d->tun_poll);
+	d->tun_reading = false;
+}
+
 static void shutdown_daemon(struct daemon *d)
 {
 	if (d->stopping)
 		return;
 	log_info("shutting down");
-	tunnel_stop_reading(d);
+	stop_reading(d);
 	d->stopping = true;
 	broker_stop(&d->broker);
 	status_server_stop(d);
@@ -140,28 +148,88 @@ static void shutdown_daemon(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 }
 
-void daemon_fatal(struct daemon *d)
+/* Stops the daemon after an unrecoverable runtime error: `mqttip up` then exits with status 1. */
+static void fatal_stop(struct daemon *d)
 {
 	d->exit_status = MQTTIP_EXIT_FAILED;
 	shutdown_daemon(d);
 }
 
-static void set_local(struct daemon *d)
+static void on_tun(uv_poll_t *h, int status, int events)
 {
-	d->local.static_private = d->id.node_secret;
-	memcpy(d->local.static_public, d->id.node_public, MQTTIP_KEY_LEN);
-	d->local.network_id = d->id.network_id;
-	d->local.cert = d->id.cert_bytes;
-	d->local.cert_len = d->id.cert_len;
+	struct daemon *d = h->data;
+
+	(void)events;
+	if (status < 0) {
+		/* libuv reports the interface's removal (POLLERR) this way */
+		log_error("TUN interface %s: %s (removed?)", d->cfg.ifname, uv_strerror(status));
+		d->tun_reading = false;
+		fatal_stop(d);
+		return;
+	}
+	if (tunnel_read(d)) {
+		fatal_stop(d);
+		return;
+	}
+	if (broker_congested(&d->broker))
+		stop_reading(d);
+}
+
+static void start_reading(struct daemon *d)
+{
+	if (d->tun_reading || d->stopping)
+		return;
+	d->tun_reading = uv_poll_start(&d->tun_poll, UV_READABLE, on_tun) == 0;
+}
+
+/* The engine's settings from the config (docs/AGENT.md names them). */
+static struct node_settings settings_of(const struct config *c)
+{
+	struct node_settings s = node_settings_default();
+
+	snprintf(s.prefix, sizeof(s.prefix), "%s", c->prefix);
+	s.params.rekey_after_ms = c->rekey_after_ms;
+	s.params.reject_after_ms = c->reject_after_ms;
+	s.queue_per_peer = c->queue_per_peer;
+	s.broadcast_peers = c->broadcast_peers;
+	s.debug = c->debug;
+	return s;
+}
+
+/* The engine's credentials: they point into id and c, which must outlive the call. */
+static struct node_credentials credentials_of(const struct identity *id, const struct config *c,
+					      struct netaddr extra[2])
+{
+	struct node_credentials cred = {0};
+
+	if (id->secure) {
+		cred.cert = id->cert_bytes;
+		cred.cert_len = id->cert_len;
+		cred.static_private = id->node_secret;
+		cred.network_id = id->network_id;
+		cred.psk = id->has_psk ? id->psk : NULL;
+	}
+	if (c->legacy_psk[0]) {
+		cred.legacy_password = c->legacy_psk;
+		cred.legacy_password_len = strlen(c->legacy_psk);
+	}
+	if (c->has_addr4)
+		extra[cred.n_extra_own++] = c->addr4;
+	if (c->has_addr6)
+		extra[cred.n_extra_own++] = c->addr6;
+	cred.extra_own = extra;
+	return cred;
 }
 
 static void reload(struct daemon *d)
 {
+	struct node_credentials cred;
+	struct node_settings set;
+	struct netaddr extra[2];
 	struct config c;
 	struct identity id;
 	char err[512];
 	SSL_CTX *ctx = NULL;
-	bool new_key;
 
 	config_defaults(&c);
 	if (config_parse_args(&c, up_argc, up_argv, err, sizeof(err)) != CONFIG_OK ||
@@ -170,15 +238,8 @@ static void reload(struct daemon *d)
 		config_wipe(&c);
 		return;
 	}
-	if (identity_load(&id, &c, daemon_unix_now(), err, sizeof(err))) {
+	if (identity_load(&id, &c, (uint64_t)time(NULL), err, sizeof(err))) {
 		log_error("reload refused, keeping the running credentials: %s", err);
-		identity_free(&id);
-		config_wipe(&c);
-		return;
-	}
-	if (id.secure != d->secure ||
-	    (d->secure && !netaddr_equal(&id.cert.addrs[0].addr, &d->self))) {
-		log_error("reload refused: the node's addresses changed; restart the daemon");
 		identity_free(&id);
 		config_wipe(&c);
 		return;
@@ -189,23 +250,27 @@ static void reload(struct daemon *d)
 		config_wipe(&c);
 		return;
 	}
-	new_key = memcmp(id.node_public, d->id.node_public, MQTTIP_KEY_LEN) != 0;
+	/* the interface keeps its addresses: the running ones count, not the file's */
+	c.addr4 = d->cfg.addr4;
+	c.has_addr4 = d->cfg.has_addr4;
+	c.addr6 = d->cfg.addr6;
+	c.has_addr6 = d->cfg.has_addr6;
+	set = settings_of(&c);
+	cred = credentials_of(&id, &c, extra);
+	if (node_reload(&d->node, &set, &cred, uv_now(d->loop))) {
+		if (ctx)
+			SSL_CTX_free(ctx);
+		identity_free(&id);
+		config_wipe(&c);
+		return;
+	}
 	identity_free(&d->id);
 	d->id = id;
-	set_local(d);
-	if (new_key) {
-		for (size_t i = 0; i < d->peers.cap; i++) {
-			if (d->peers.peers[i].used) {
-				session_wipe(&d->peers.peers[i].session);
-				handshake_wipe(&d->peers.peers[i].handshake);
-			}
-		}
-	}
 	d->cfg.debug = c.debug;
 	d->cfg.broadcast_peers = c.broadcast_peers;
 	d->cfg.queue_per_peer = c.queue_per_peer;
-	d->params.rekey_after_ms = c.rekey_after_ms;
-	d->params.reject_after_ms = c.reject_after_ms;
+	d->cfg.rekey_after_ms = c.rekey_after_ms;
+	d->cfg.reject_after_ms = c.reject_after_ms;
 	log_set_debug(c.debug);
 	config_wipe(&c);
 	if (ctx) {
@@ -213,11 +278,7 @@ static void reload(struct daemon *d)
 			log_error("reload: %s", err);
 		SSL_CTX_free(d->ssl_ctx);
 		d->ssl_ctx = ctx;
-	} else {
-		directory_publish_own(d);
 	}
-	log_info("reloaded credentials and settings%s",
-		 new_key ? " (new node key: sessions reset)" : "");
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -237,38 +298,29 @@ static int fatal(const char *msg)
 }
 
 /* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address. */
+/* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address. */
 static int choose_addresses(struct daemon *d, char *err, size_t cap)
 {
 	struct config *c = &d->cfg;
 
-	if (d->secure) {
-		for (size_t i = 0; i < d->id.cert.n_addrs; i++) {
-			const struct cert_prefix *a = &d->id.cert.addrs[i];
+	for (size_t i = 0; d->id.secure && i < d->id.cert.n_addrs; i++) {
+		const struct cert_prefix *a = &d->id.cert.addrs[i];
 
-			if (a->addr.family == 4 && !c->has_addr4) {
-				c->addr4 = a->addr;
-				c->has_addr4 = true;
-				if (!c->has_prefix4)
-					c->prefix4 = a->len;
-			} else if (a->addr.family == 6 && !c->has_addr6) {
-				c->addr6 = a->addr;
-				c->has_addr6 = true;
-				c->prefix6 = a->len;
-			}
-			add_own(d, &a->addr);
+		if (a->addr.family == 4 && !c->has_addr4) {
+			c->addr4 = a->addr;
+			c->has_addr4 = true;
+			if (!c->has_prefix4)
+				c->prefix4 = a->len;
+		} else if (a->addr.family == 6 && !c->has_addr6) {
+			c->addr6 = a->addr;
+			c->has_addr6 = true;
+			c->prefix6 = a->len;
 		}
-		if (c->has_addr4 && cert_check_source(&d->id.cert, &c->addr4))
-			log_warn("address %s is not in the node certificate: peers will drop "
-				 "packets from it",
-				 "-a");
-		d->self = d->id.cert.addrs[0].addr;
-	} else {
-		d->self = c->addr4;
 	}
-	if (c->has_addr4)
-		add_own(d, &c->addr4);
-	if (c->has_addr6)
-		add_own(d, &c->addr6);
+	if (d->id.secure && c->has_addr4 && cert_check_source(&d->id.cert, &c->addr4))
+		log_warn(
+		    "address %s is not in the node certificate: peers will drop packets from it",
+		    "-a");
 	if (!c->has_addr4 && !c->has_addr6) {
 		snprintf(err, cap, "no interface address");
 		return -1;
@@ -276,42 +328,60 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 	return 0;
 }
 
-static int allocate(struct daemon *d)
+/* The engine's storage: one allocation each, at start. */
+static int start_node(struct daemon *d, char *err, size_t cap)
 {
-	size_t n = d->cfg.max_peers;
+	size_t n = d->cfg.max_peers, pool = n * d->cfg.queue_per_peer;
+	struct node_settings set = settings_of(&d->cfg);
+	struct netaddr extra[2];
+	struct node_credentials cred = credentials_of(&d->id, &d->cfg, extra);
+	struct node_ops ops = {d,
+			       node_publish_cb,
+			       node_subscribe_cb,
+			       node_unsubscribe_cb,
+			       node_deliver_cb,
+			       node_wall_clock_cb,
+			       node_log_cb};
+	struct node_storage st = {0};
 
-	d->peer_storage = calloc(n, sizeof(*d->peer_storage));
-	d->extra = calloc(n, sizeof(*d->extra));
-	d->pool_size =
-	    (uint32_t)(n * d->cfg.queue_per_peer < 4096 ? n * d->cfg.queue_per_peer : 4096);
-	d->pool = calloc(d->pool_size, sizeof(*d->pool));
-	d->batches = calloc(BATCH_SLOTS, sizeof(*d->batches));
-	if (!d->peer_storage || !d->extra || !d->pool || !d->batches ||
-	    peer_table_init(&d->peers, d->peer_storage, n))
+	if (pool > 4096)
+		pool = 4096;
+	d->peers = calloc(n, sizeof(*d->peers));
+	d->packets = calloc(pool ? pool : 1, sizeof(*d->packets));
+	d->batch_mem = calloc(BATCH_SLOTS, MQTTIP_MAX_TRANSPORT_MSG);
+	d->routes = calloc(ROUTE_CACHE_SIZE, sizeof(*d->routes));
+	if (cred.legacy_password)
+		d->legacy = calloc(1, sizeof(*d->legacy));
+	if (!d->peers || !d->packets || !d->batch_mem || !d->routes ||
+	    (cred.legacy_password && !d->legacy)) {
+		snprintf(err, cap, "out of memory");
 		return -1;
-	for (uint32_t i = 0; i < d->pool_size; i++)
-		d->pool[i].next = i + 1 < d->pool_size ? i + 1 : NO_SLOT;
-	d->pool_free = 0;
-	for (uint32_t s = 0; s < BATCH_SLOTS; s++)
-		d->batches[s].peer = NO_SLOT;
+	}
+	st.peers = d->peers;
+	st.n_peers = n;
+	st.packets = d->packets;
+	st.n_packets = pool;
+	st.batch_mem = d->batch_mem;
+	st.batch_size = MQTTIP_MAX_TRANSPORT_MSG;
+	st.n_batches = BATCH_SLOTS;
+	st.routes = d->routes;
+	st.n_routes = ROUTE_CACHE_SIZE;
+	st.legacy = d->legacy;
+	if (node_init(&d->node, &set, &cred, &st, &ops, uv_now(d->loop))) {
+		snprintf(err, cap, "cannot start the node (see the line above)");
+		return -1;
+	}
 	return 0;
 }
 
 static void release(struct daemon *d)
 {
-	if (d->peer_storage) {
-		for (size_t i = 0; i < d->peers.cap; i++) {
-			if (d->peer_storage[i].used)
-				peer_table_remove(&d->peers, &d->peer_storage[i]);
-		}
-	}
-	free(d->peer_storage);
-	free(d->extra);
-	free(d->pool);
-	free(d->batches);
-	handshake_wipe(&d->responder);
-	legacy_nonce_cache_wipe(&d->legacy_nonces);
-	sodium_memzero(d->legacy_key, sizeof(d->legacy_key));
+	node_wipe(&d->node);
+	free(d->peers);
+	free(d->packets);
+	free(d->batch_mem);
+	free(d->routes);
+	free(d->legacy);
 	if (d->ssl_ctx)
 		SSL_CTX_free(d->ssl_ctx);
 	identity_free(&d->id);
@@ -334,19 +404,10 @@ static int run(struct daemon *d)
 	}
 	if (sodium_init() < 0)
 		return fatal("libsodium failed to initialise");
-	if (identity_load(&d->id, &d->cfg, daemon_unix_now(), err, sizeof(err)))
+	if (identity_load(&d->id, &d->cfg, (uint64_t)time(NULL), err, sizeof(err)))
 		return fatal(err);
-	d->secure = d->id.secure;
-	d->legacy = d->cfg.legacy_psk[0] != '\0';
 	if (choose_addresses(d, err, sizeof(err)))
 		return fatal(err);
-	set_local(d);
-	d->params = keypair_params_default();
-	d->params.rekey_after_ms = d->cfg.rekey_after_ms;
-	d->params.reject_after_ms = d->cfg.reject_after_ms;
-	ratelimit_init(&d->ratelimit);
-	if (d->legacy)
-		legacy_link_init(d);
 	if (tls) {
 		if (!d->id.client_cert)
 			return fatal(
@@ -359,8 +420,11 @@ static int run(struct daemon *d)
 		    "plain MQTT to %s: the broker cannot authenticate this node (use mqtts://)",
 		    host);
 	}
-	if (allocate(d))
-		return fatal("out of memory");
+	d->loop = malloc(sizeof(*d->loop));
+	if (!d->loop || uv_loop_init(d->loop))
+		return fatal("cannot create the event loop");
+	if (start_node(d, err, sizeof(err)))
+		return fatal(err);
 	if ((d->tun_fd = tun_open(d->cfg.ifname, err, sizeof(err))) < 0)
 		return fatal(err);
 	if (tun_configure(d->cfg.ifname, d->cfg.has_addr4 ? &d->cfg.addr4 : NULL, d->cfg.prefix4,
@@ -373,11 +437,7 @@ static int run(struct daemon *d)
 	if (d->cfg.has_addr6)
 		netaddr_format(&d->cfg.addr6, a6, sizeof(a6));
 	if (!client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", d->secure ? d->id.cert.name : a4);
-
-	d->loop = malloc(sizeof(*d->loop));
-	if (!d->loop || uv_loop_init(d->loop))
-		return fatal("cannot create the event loop");
+		snprintf(client_id, sizeof(client_id), "%s", d->id.secure ? d->id.cert.name : a4);
 	if (broker_init(&d->broker, d->loop, client_id, d->cfg.username, d->cfg.password,
 			d->ssl_ctx, host, port, tls, d->cfg.mqtt_keepalive, &cb, d, err,
 			sizeof(err)))
@@ -388,7 +448,7 @@ static int run(struct daemon *d)
 	d->tun_poll.data = d;
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;
-	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+	uv_timer_start(&d->tick, on_tick, NODE_TICK_MS, NODE_TICK_MS);
 	uv_signal_init(d->loop, &d->sig_term);
 	uv_signal_init(d->loop, &d->sig_int);
 	uv_signal_init(d->loop, &d->sig_hup);
@@ -398,10 +458,11 @@ static int run(struct daemon *d)
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	d->start_ms = uv_now(d->loop);
 	log_info("up: interface %s%s%s%s%s, node %s, mode %s%s, broker %s:%d (%s)", d->cfg.ifname,
-		 a4[0] ? " " : "", a4, a6[0] ? " " : "", a6, d->secure ? d->id.cert.name : "-",
-		 d->secure ? "secure" : "", d->legacy ? (d->secure ? "+legacy" : "legacy") : "",
-		 host, port, tls ? "TLS" : "plain");
-	tunnel_start_reading(d);
+		 a4[0] ? " " : "", a4, a6[0] ? " " : "", a6, d->id.secure ? d->id.cert.name : "-",
+		 d->id.secure ? "secure" : "",
+		 d->node.legacy ? (d->id.secure ? "+legacy" : "legacy") : "", host, port,
+		 tls ? "TLS" : "plain");
+	start_reading(d);
 	broker_start(&d->broker);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	uv_walk(d->loop, close_any, NULL);

@@ -257,16 +257,17 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	n->generation = 1;
 	if (!settings_ok(n, set))
 		return -1;
-	if (st->n_batches == 0 || st->n_batches > NODE_BATCH_SLOTS_MAX ||
-	    st->batch_size < NODE_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
-	    peer_table_init(&n->peers, st->peers, st->n_peers) ||
-	    (set->directory == NODE_DIRECTORY_ON_DEMAND && st->n_wanted == 0)) {
-		node_log(n, NODE_LOG_ERROR, "node storage out of range");
-		return -1;
-	}
 	if (make_identity(n, cred, &id))
 		goto fail;
 	set_identity(n, &id);
+	/* a legacy-only node has no peers: its host may leave the table out */
+	if (st->n_batches == 0 || st->n_batches > NODE_BATCH_SLOTS_MAX ||
+	    st->batch_size < NODE_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
+	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers)) ||
+	    (n->id.secure && set->directory == NODE_DIRECTORY_ON_DEMAND && st->n_wanted == 0)) {
+		node_log(n, NODE_LOG_ERROR, "node storage out of range");
+		goto fail;
+	}
 	if (cred->legacy_password) {
 		if (!st->legacy) {
 			node_log(n, NODE_LOG_ERROR, "legacy mode needs its storage");

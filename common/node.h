@@ -209,6 +209,7 @@ struct node {
 	struct handshake responder; /* between consuming an initiation and answering it */
 	uint8_t kx_buf[MQTTIP_INITIATION_MAX_LEN];
 	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */
+	bool clock_unset_said;			   /* "clock not set" logged, not repeated */
 	/* accounting */
 	uint64_t drops[DROP_MAX]; /* not attributable to a peer */
 	uint64_t started_ms;

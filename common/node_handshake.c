@@ -61,11 +61,15 @@ void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_
 	    !topic_kx(topic, sizeof(topic), node_prefix(n), &p->addr, &self))
 		return;
 	if (!node_wall_clock(n, &sec, &ns)) {
-		node_log(n, NODE_LOG_WARN, "cannot start a handshake with %s: clock not set",
-			 p->cert.name);
-		p->handshake_sent_ms = now_ms; /* paced like an attempt, so is this line */
+		/* tried again at every tick, so the handshake starts as soon as the clock is set;
+		 * said once */
+		if (!n->clock_unset_said)
+			node_log(n, NODE_LOG_WARN,
+				 "cannot start a handshake with %s: clock not set", p->cert.name);
+		n->clock_unset_said = true;
 		return;
 	}
+	n->clock_unset_said = false;
 	if (sec >= p->cert.not_after) {
 		/* the responder would refuse us: wait for a renewed certificate */
 		node_log(n, NODE_LOG_WARN, "handshake with %s: its certificate has expired",
@@ -156,15 +160,15 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 	}
 	p = peer_table_find_static(&n->peers, c.x25519_public);
 	if (p && p->has_timestamp && memcmp(ts, p->last_timestamp, MQTTIP_TIMESTAMP_LEN) <= 0) {
+		bool alive = node_timers_session_alive(n, p, now_ms);
+
 		handshake_wipe(&n->responder);
 		node_drop(n, p, DROP_HANDSHAKE_REPLAY);
-		if (!node_timers_session_alive(n, p, now_ms)) {
-			node_log(n, NODE_LOG_INFO,
-				 "handshake from %s refused: timestamp not newer than the last one "
-				 "(clock behind?): initiating instead",
-				 p->cert.name);
+		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s",
+			 node_addr_text(&t->src, a), handshake_strerror(HANDSHAKE_ERR_REPLAY),
+			 alive ? "" : " (its clock behind?): initiating instead");
+		if (!alive)
 			node_handshake_initiate(n, p, false, now_ms);
-		}
 		return;
 	}
 	p = node_directory_accept(n, &c, now_ms);

@@ -19,8 +19,9 @@ struct fw_port {
 	int (*subscribe)(void *ctx, const char *filter, int qos);
 	int (*unsubscribe)(void *ctx, const char *filter);
 	/* Hands an authenticated IP packet to the device's IP stack; pkt is reused after the call
-	 * returns, so the port copies it (into a pbuf for tcpip_input). */
-	void (*deliver)(void *ctx, const uint8_t *pkt, size_t len);
+	 * returns, so the port copies it (into a pbuf for tcpip_input). 0, or -1 when the stack
+	 * refused it (out of pbufs): counted as a drop ("deliver"). */
+	int (*deliver)(void *ctx, const uint8_t *pkt, size_t len);
 	/* Unix time of the wall clock (SNTP); false while it is not set. Certificates are checked
 	 * against it and handshake timestamps made from it. */
 	bool (*wall_clock)(void *ctx, uint64_t *unix_seconds, uint32_t *nanoseconds);

@@ -22,7 +22,7 @@
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
 
-#include "fw_bundle.h"
+#include "bundle.h"
 #include "fw_netif.h"
 #include "fw_shell.h"
 #include "fw_tunnel.h"
@@ -31,7 +31,7 @@
 #define BROKER_WARN_MS 10000
 
 static struct fw_tunnel tunnel;
-static struct fw_bundle bundle;
+static struct bundle bundle;
 static struct fw_netif tun_netif;
 static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mosquitto *mosq;
@@ -77,11 +77,10 @@ static int port_unsubscribe(void *ctx, const char *filter)
 	return mosquitto_unsubscribe(mosq, NULL, filter) == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
-static void port_deliver(void *ctx, const uint8_t *pkt, size_t len)
+static int port_deliver(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx;
-	if (fw_netif_input(&tun_netif, pkt, len) != 0)
-		log_line("lwIP refused a packet (out of memory)");
+	return fw_netif_input(&tun_netif, pkt, len) != 0 ? -1 : 0;
 }
 
 static bool port_wall_clock(void *ctx, uint64_t *sec, uint32_t *ns)
@@ -177,7 +176,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	memcpy(rx_buf, msg->payload, (size_t)msg->payloadlen);
 	pthread_mutex_lock(&app_lock);
 	fw_tunnel_input(&tunnel, msg->topic, strlen(msg->topic), rx_buf, (size_t)msg->payloadlen,
-			now_ms());
+			msg->retain, now_ms());
 	pthread_mutex_unlock(&app_lock);
 }
 
@@ -192,7 +191,7 @@ static void on_log(struct mosquitto *m, void *obj, int level, const char *text)
 
 /* TLS from the bundle's DER blocks, in memory: the broker CA as the only trust anchor, and the
  * client certificate and key. */
-static SSL_CTX *tls_context(const struct fw_bundle *b)
+static SSL_CTX *tls_context(const struct bundle *b)
 {
 	const unsigned char *p;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -236,7 +235,7 @@ static void usage(FILE *out)
 
 static int read_bundle(const char *path)
 {
-	static char text[FW_BUNDLE_TEXT_MAX];
+	static char text[BUNDLE_TEXT_MAX];
 	const char *what = NULL;
 	FILE *f = fopen(path, "r");
 	size_t len;
@@ -247,7 +246,7 @@ static int read_bundle(const char *path)
 	}
 	len = fread(text, 1, sizeof(text), f);
 	fclose(f);
-	if (len == sizeof(text) || fw_bundle_parse(text, len, &bundle, &what) != 0) {
+	if (len == sizeof(text) || bundle_parse(text, len, &bundle, &what) != 0) {
 		fprintf(stderr,
 			"mqttip-device: %s is not a node bundle (%s block missing or bad)\n", path,
 			what ? what : "too large;");
@@ -410,7 +409,7 @@ int main(int argc, char **argv)
 	}
 
 	mosquitto_lib_init();
-	mosq = mosquitto_new(tunnel.cfg.legacy ? NULL : tunnel.self.name, true, NULL);
+	mosq = mosquitto_new(tunnel.cfg.legacy ? NULL : tunnel.node.id.cert.name, true, NULL);
 	tls = mosq ? tls_context(&bundle) : NULL;
 	if (tls == NULL) {
 		fprintf(stderr, "mqttip-device: the bundle's broker credentials are unusable: %s\n",
@@ -450,6 +449,6 @@ out:
 	pthread_mutex_lock(&app_lock);
 	fw_tunnel_wipe(&tunnel);
 	pthread_mutex_unlock(&app_lock);
-	fw_bundle_wipe(&bundle);
+	bundle_wipe(&bundle);
 	return rc;
 }

@@ -17,7 +17,7 @@ RV32_FLAGS+=(-Wstack-usage=$budget_frame -I "$root/common" -I "$root/firmware/ap
 # for the OS objects, which ESP-IDF's FreeRTOS port also uses).
 lwip=(-D_POSIX_C_SOURCE=200809L -isystem /usr/include/lwip)
 
-for src in "$root"/common/*.c "$root"/firmware/app/fw_bundle.c "$root"/firmware/app/fw_outbox.c \
+for src in "$root"/common/*.c "$root"/firmware/app/fw_outbox.c \
 	"$root"/firmware/app/fw_tunnel.c "$root"/firmware/tools/mcu_probe.c; do
 	rv32_cc "$out" "$src"
 done

@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "batch.h"
-#include "fw_bundle.h"
+#include "bundle.h"
 #include "fw_tunnel.h"
 #include "keypair.h"
 
@@ -63,11 +63,12 @@ static int fake_unsubscribe(void *ctx, const char *filter)
 	return 0;
 }
 
-static void fake_deliver(void *ctx, const uint8_t *pkt, size_t len)
+static int fake_deliver(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx;
 	(void)pkt;
 	(void)len;
+	return 0;
 }
 
 static bool fake_clock(void *ctx, uint64_t *sec, uint32_t *ns)
@@ -83,7 +84,7 @@ static struct fw_port port_a = {
 static struct fw_port port_b = {
     &dev_b, fake_publish, fake_subscribe, fake_unsubscribe, fake_deliver, fake_clock, NULL};
 
-static void identity(struct fw_bundle *b, const uint8_t ca_sk[64], const uint8_t ca_pk[32],
+static void identity(struct bundle *b, const uint8_t ca_sk[64], const uint8_t ca_pk[32],
 		     const char *name, const char *addr, uint8_t key_byte)
 {
 	struct cert c;
@@ -119,10 +120,11 @@ static void pump(void)
 		case TOPIC_DATA:
 		case TOPIC_KX:
 			fw_tunnel_input(t.dst.bytes[3] == 2 ? &dev_a : &dev_b, m.topic,
-					strlen(m.topic), m.payload, m.len, NOW_MS);
+					strlen(m.topic), m.payload, m.len, false, NOW_MS);
 			break;
 		case TOPIC_CERT:
-			fw_tunnel_input(&dev_a, m.topic, strlen(m.topic), m.payload, m.len, NOW_MS);
+			fw_tunnel_input(&dev_a, m.topic, strlen(m.topic), m.payload, m.len, false,
+					NOW_MS);
 			break;
 		default:
 			break;
@@ -137,7 +139,7 @@ static void setup(void)
 					0,    0, 10, 0,	 1, 2, 10, 0, 1,  3};
 	uint8_t ca_pk[32], ca_sk[64];
 	struct fw_config cfg = {0}, legacy = {.legacy = true, .legacy_prefix_len = 24};
-	struct fw_bundle a, b;
+	struct bundle a, b;
 
 	if (sodium_init() < 0)
 		abort();
@@ -155,14 +157,14 @@ static void setup(void)
 	/* a -> b: directory lookup, handshake, the packet; b's keypair is confirmed by it. */
 	fw_tunnel_output(&dev_a, pkt, sizeof(pkt), NOW_MS);
 	pump();
-	if (dev_b.counters.rx_packets != 1)
+	if (fw_tunnel_counters(&dev_b).rx_packets != 1)
 		abort();
 	snprintf(legacy.legacy_password, sizeof(legacy.legacy_password), "secret");
 	netaddr_parse("10.0.1.2", 8, &legacy.legacy_addr);
 	if (fw_tunnel_init(&dev_legacy, &legacy, &a, &port_a, NOW_MS) != 0)
 		abort();
-	fw_bundle_wipe(&a);
-	fw_bundle_wipe(&b);
+	bundle_wipe(&a);
+	bundle_wipe(&b);
 	ready = true;
 }
 
@@ -170,15 +172,16 @@ static void setup(void)
 static void sealed_to_a(const uint8_t *body, size_t len)
 {
 	static uint8_t buf[MQTTIP_MAX_TRANSPORT_MSG];
-	struct keypair *kp = &dev_b.peers[0].session.current;
+	struct keypair *kp = &dev_b.node.peers.peers[0].session.current;
 	size_t msg_len;
 
 	if (len > MQTTIP_MAX_BODY)
 		len = MQTTIP_MAX_BODY;
 	memcpy(buf + MQTTIP_TRANSPORT_HEADER_LEN, body, len);
-	if (keypair_seal(kp, NOW_MS, &dev_b.params, buf, sizeof(buf), len, &msg_len) != KEYPAIR_OK)
+	if (keypair_seal(kp, NOW_MS, &dev_b.node.set.params, buf, sizeof(buf), len, &msg_len) !=
+	    KEYPAIR_OK)
 		abort();
-	fw_tunnel_input(&dev_a, "mqttip/10.0.1.2/10.0.1.3", 24, buf, msg_len, NOW_MS);
+	fw_tunnel_input(&dev_a, "mqttip/10.0.1.2/10.0.1.3", 24, buf, msg_len, false, NOW_MS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -189,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "mqttip/cert/10.0.1.3",
 	};
 	static uint8_t payload[FW_RX_MSG_MAX];
-	struct fw_bundle bundle;
+	struct bundle bundle;
 	const char *what;
 	size_t len;
 
@@ -204,10 +207,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 	case 2:
 		fw_tunnel_input(&dev_a, topics[data[0] % 8], strlen(topics[data[0] % 8]), payload,
-				len, NOW_MS);
+				len, data[0] & 0x80, NOW_MS);
 		break;
 	case 3:
-		fw_tunnel_input(&dev_legacy, "mqttip/10.0.1.2", 15, payload, len, NOW_MS);
+		fw_tunnel_input(&dev_legacy, "mqttip/10.0.1.2", 15, payload, len, false, NOW_MS);
 		break;
 	case 4:
 		sealed_to_a(payload, len);
@@ -216,15 +219,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A topic from the input: its first byte is the topic's length. */
 		if (len > 0 && payload[0] < len)
 			fw_tunnel_input(&dev_a, (const char *)payload + 1, payload[0],
-					payload + 1 + payload[0], len - 1 - payload[0], NOW_MS);
+					payload + 1 + payload[0], len - 1 - payload[0], false,
+					NOW_MS);
 		break;
 	case 6:
 		fw_tunnel_output(&dev_a, payload, len, NOW_MS);
 		fw_tunnel_output(&dev_legacy, payload, len, NOW_MS);
 		break;
 	default:
-		if (fw_bundle_parse((const char *)payload, len, &bundle, &what) == 0)
-			fw_bundle_wipe(&bundle);
+		if (bundle_parse((const char *)payload, len, &bundle, &what) == 0)
+			bundle_wipe(&bundle);
 		break;
 	}
 	/* Whatever a's answers were (handshake responses), b does not need them here. */

@@ -25,13 +25,13 @@ fw_dev_start
 
 dev_cmd dev "ping 10.0.1.1 3"
 dev_wait dev out "ping: 3 sent, [23] received" 15 || tb_fail "device -> a ping"
-grep -q "handshake with a (10.0.1.1) done, as initiator" "$TB_DIR/dev.log" ||
+grep -q "handshake with a (10.0.1.1) done as initiator" "$TB_DIR/dev.log" ||
 	tb_fail "the device did not initiate the handshake with a"
 tb_ok "the device pings a first (directory lookup, device initiates)"
 
 lab_wait_ping b 10.0.1.3 20 || tb_fail "b cannot ping the device: $(tail -5 "$TB_DIR/b.log")"
 lab_in b ping -c 3 -i 0.2 -W 2 10.0.1.3 >/dev/null || tb_fail "b -> device IPv4 ping"
-grep -q "handshake with b (10.0.1.2) done, as responder" "$TB_DIR/dev.log" ||
+grep -q "handshake with b (10.0.1.2) done as responder" "$TB_DIR/dev.log" ||
 	tb_fail "device log shows no handshake with b as responder"
 tb_ok "b pings the device (IPv4, b initiates)"
 lab_in b ping -c 3 -i 0.2 -W 2 fd00:1::3 >/dev/null || tb_fail "b -> device IPv6 ping"
@@ -53,8 +53,8 @@ lab_in a ping -c 2 -i 0.2 -W 2 10.0.1.3 >/dev/null || tb_fail "a -> device ping"
 tb_ok "a pings the device over the session the device started"
 
 dev_cmd dev status
-dev_wait dev out "^drops: malformed 0 auth 0 replay 0 source 0" 5 ||
-	tb_fail "the device counted drops"
+dev_wait dev out "^total:" 5 || tb_fail "the device's status has no totals"
+! grep -q "drops:" "$TB_DIR/dev.out" || tb_fail "the device counted drops: $(grep 'drops:' "$TB_DIR/dev.out")"
 lab_agent_stop a
 lab_agent_stop b
 dev_stop dev || tb_fail "device did not stop cleanly"

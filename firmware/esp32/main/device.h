@@ -3,7 +3,7 @@
 #ifndef MQTTIP_DEVICE_H
 #define MQTTIP_DEVICE_H
 
-#include "fw_bundle.h"
+#include "bundle.h"
 #include "fw_tunnel.h"
 
 #define DEVICE_NVS_NAMESPACE "mqttip"
@@ -18,11 +18,11 @@ struct device_config {
 
 /* provision.c: reads the configuration and the node bundle from NVS (firmware/README.md
  * "Provisioning"). Returns 0, or -1 after logging what is missing. */
-int provision_load(struct device_config *cfg, struct fw_bundle *bundle);
+int provision_load(struct device_config *cfg, struct bundle *bundle);
 /* wifi.c: station mode; waits up to timeout_ms for an address (and keeps reconnecting after). */
 void wifi_start(const char *ssid, const char *pass, int timeout_ms);
 /* port.c: the tunnel on its lwIP interface, the shell, and esp-mqtt. bundle must stay valid
  * (esp-mqtt keeps pointers to the certificates). Returns 0 or -1. */
-int port_start(const struct device_config *cfg, const struct fw_bundle *bundle);
+int port_start(const struct device_config *cfg, const struct bundle *bundle);
 
 #endif

@@ -14,7 +14,7 @@
 
 static const char *TAG = "mqttip";
 /* Kept for the device's lifetime: esp-mqtt reads the certificates from it on every connect. */
-static struct fw_bundle bundle;
+static struct bundle bundle;
 static struct device_config config;
 
 void app_main(void); /* ESP-IDF's startup calls it; no header declares it */

@@ -46,6 +46,7 @@ static uint8_t rx_buf[FW_RX_MSG_MAX];
 static char rx_topic[TOPIC_MAX];
 static size_t rx_topic_len;
 static bool rx_skip;
+static bool rx_retained; /* the message being reassembled came from the retained store */
 static struct fw_netif tun_netif;
 
 static uint64_t now_ms(void)
@@ -93,11 +94,11 @@ static int port_unsubscribe(void *ctx, const char *filter)
 	return queue_op(FW_OUTBOX_UNSUBSCRIBE, filter, NULL, 0, 0, false);
 }
 
-static void port_deliver(void *ctx, const uint8_t *pkt, size_t len)
+static int port_deliver(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx;
-	if (fw_netif_input(&tun_netif, pkt, len) != 0)
-		ESP_LOGW(TAG, "lwIP dropped a packet (no memory or mailbox full)");
+	/* no memory or mailbox full: the engine counts it ("deliver" in status) */
+	return fw_netif_input(&tun_netif, pkt, len) != 0 ? -1 : 0;
 }
 
 static bool port_wall_clock(void *ctx, uint64_t *sec, uint32_t *ns)
@@ -187,6 +188,7 @@ static void on_data(const esp_mqtt_event_t *ev)
 		else
 			memcpy(rx_topic, ev->topic, (size_t)ev->topic_len);
 		rx_topic_len = rx_skip ? 0 : (size_t)ev->topic_len;
+		rx_retained = ev->retain;
 	}
 	if (rx_skip || offset > total || len > total - offset)
 		return;
@@ -194,7 +196,7 @@ static void on_data(const esp_mqtt_event_t *ev)
 	if (offset + len != total)
 		return;
 	lock();
-	fw_tunnel_input(&tunnel, rx_topic, rx_topic_len, rx_buf, total, now_ms());
+	fw_tunnel_input(&tunnel, rx_topic, rx_topic_len, rx_buf, total, rx_retained, now_ms());
 	unlock();
 }
 
@@ -262,17 +264,15 @@ static void mqttip_task(void *arg)
 		lock();
 		fw_tunnel_tick(&tunnel, now_ms());
 		if (now_ms() - last_status >= STATUS_LOG_MS) {
-			const struct fw_counters *c = &tunnel.counters;
+			struct fw_counters c = fw_tunnel_counters(&tunnel);
 
 			last_status = now_ms();
-			ESP_LOGI(
-			    TAG,
-			    "rx %llu tx %llu packets, %llu handshakes, drops: auth %llu "
-			    "replay %llu source %llu, outbox full %llu",
-			    (unsigned long long)c->rx_packets, (unsigned long long)c->tx_packets,
-			    (unsigned long long)c->handshakes, (unsigned long long)c->drop_auth,
-			    (unsigned long long)c->drop_replay, (unsigned long long)c->drop_source,
-			    (unsigned long long)outbox.dropped);
+			ESP_LOGI(TAG,
+				 "rx %llu tx %llu packets, %llu handshakes, %llu drops (shell: "
+				 "status), outbox full %llu",
+				 (unsigned long long)c.rx_packets, (unsigned long long)c.tx_packets,
+				 (unsigned long long)c.handshakes, (unsigned long long)c.drops,
+				 (unsigned long long)outbox.dropped);
 		}
 		unlock();
 		do {
@@ -285,7 +285,7 @@ static void mqttip_task(void *arg)
 	}
 }
 
-int port_start(const struct device_config *cfg, const struct fw_bundle *bundle)
+int port_start(const struct device_config *cfg, const struct bundle *bundle)
 {
 	struct cert_prefix addrs[MQTTIP_CERT_MAX_ADDRS];
 	struct fw_shell_ops shell = {.status = shell_status, .console_write = shell_console_write};
@@ -318,7 +318,7 @@ int port_start(const struct device_config *cfg, const struct fw_bundle *bundle)
 	mc.credentials.authentication.certificate_len = bundle->client_cert_len;
 	mc.credentials.authentication.key = (const char *)bundle->client_key;
 	mc.credentials.authentication.key_len = bundle->client_key_len;
-	mc.credentials.client_id = cfg->fw.legacy ? NULL : tunnel.self.name;
+	mc.credentials.client_id = cfg->fw.legacy ? NULL : tunnel.node.id.cert.name;
 	mc.session.protocol_ver = MQTT_PROTOCOL_V_3_1_1;
 	mc.buffer.size = MQTT_BUFFER_SIZE;
 	mc.task.stack_size = MQTT_TASK_STACK;

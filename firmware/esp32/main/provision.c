@@ -28,17 +28,15 @@ static int get_str(nvs_handle_t h, const char *key, char *out, size_t cap, bool 
 	return -1;
 }
 
-static int get_bundle(nvs_handle_t h, struct fw_bundle *bundle)
+static int get_bundle(nvs_handle_t h, struct bundle *bundle)
 {
 	size_t len = 0;
 	const char *what = NULL;
 	char *text;
 	int rc = -1;
 
-	if (nvs_get_blob(h, "bundle", NULL, &len) != ESP_OK || len == 0 ||
-	    len > FW_BUNDLE_TEXT_MAX) {
-		ESP_LOGE(TAG, "NVS key bundle: missing or larger than %d bytes",
-			 FW_BUNDLE_TEXT_MAX);
+	if (nvs_get_blob(h, "bundle", NULL, &len) != ESP_OK || len == 0 || len > BUNDLE_TEXT_MAX) {
+		ESP_LOGE(TAG, "NVS key bundle: missing or larger than %d bytes", BUNDLE_TEXT_MAX);
 		return -1;
 	}
 	/* Read once at boot: this heap buffer is wiped and freed right after parsing. */
@@ -46,7 +44,7 @@ static int get_bundle(nvs_handle_t h, struct fw_bundle *bundle)
 	if (text == NULL)
 		return -1;
 	if (nvs_get_blob(h, "bundle", text, &len) == ESP_OK &&
-	    fw_bundle_parse(text, len, bundle, &what) == 0)
+	    bundle_parse(text, len, bundle, &what) == 0)
 		rc = 0;
 	else
 		ESP_LOGE(TAG, "NVS key bundle: not a node bundle (%s block missing or bad)",
@@ -56,7 +54,7 @@ static int get_bundle(nvs_handle_t h, struct fw_bundle *bundle)
 	return rc;
 }
 
-int provision_load(struct device_config *cfg, struct fw_bundle *bundle)
+int provision_load(struct device_config *cfg, struct bundle *bundle)
 {
 	char legacy_addr[64];
 	nvs_handle_t h;
