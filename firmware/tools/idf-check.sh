@@ -43,6 +43,9 @@ if [ ! -f "$newlib/stdio.h" ]; then
 	tar -xJf /usr/src/newlib/newlib-3.3.0.tar.xz -C "$out/newlib-src" --wildcards '*/newlib/libc/include/*'
 	mv "$out"/newlib-src/*/newlib/libc/include "$newlib"
 	rm -rf "$out/newlib-src"
+	# newlib 4.3 (ESP-IDF v5.5 on) dropped the const that 3.3 has here; ESP-IDF redeclares it.
+	sed -i 's/struct _reent \*const _global_impure_ptr/struct _reent *_global_impure_ptr/' \
+		"$newlib/sys/reent.h"
 	# newlib.h is generated when newlib is built: the options of Espressif's toolchain build.
 	cat >"$newlib/newlib.h" <<-EOF
 		#ifndef __NEWLIB_H__
@@ -121,7 +124,8 @@ include_dirs() {
 		-not -path "*/$other_arch/*" -not -path '*/examples/*' -not -path '*/bt/*' \
 		-not -path '*/openthread/*' -not -path '*/tinyusb/*' -not -path '*/mbedtls/mbedtls/*' |
 		grep -E -v "/esp32[a-z0-9]*(/|$)" | sort
-	find "$IDF_PATH/components" -type d -path "*/$target/include" -not -path '*/test*' | sort
+	find "$IDF_PATH/components" -type d \( -path "*/$target/include" -o -path "*/$target/register" \) \
+		-not -path '*/test*' | sort
 	find "$IDF_PATH/components" -type d -path "*/$target" -path '*/include/*' -not -path '*/test*' | sort
 	echo "$IDF_PATH/components/lwip/port/include"
 	echo "$IDF_PATH/components/lwip/port/freertos/include"
@@ -133,7 +137,7 @@ include_dirs() {
 }
 
 check_one() {
-	local target=$1 net=$2 arch cc flags defaults=() dir srcs=() n=0
+	local target=$1 net=$2 arch cc flags defaults=() dir srcs=() n=0 libc specs
 	dir=$out/$target-$net
 	case $net in
 	wifi) ;;
@@ -162,7 +166,19 @@ check_one() {
 	while read -r d; do
 		[ -d "$d" ] && flags+=(-isystem "$d")
 	done < <(include_dirs "$target" "$arch")
-	flags+=(-isystem "$out/sodium" -isystem "$newlib"
+	# ESP-IDF v5 builds on newlib; v6 defaults to picolibc (CONFIG_LIBC_PICOLIBC).
+	libc=$newlib
+	if grep -q '^CONFIG_LIBC_PICOLIBC=y' "$dir/sdkconfig"; then
+		for specs in picolibc.specs /usr/lib/"$($cc -dumpmachine)"/picolibc.specs; do
+			libc=$($cc --specs="$specs" -xc -E -v /dev/null 2>&1 |
+				sed -n '/<...> search starts/{n;s/^ *//;p;q}')
+			[ -f "$libc/picolibc.h" ] && break
+		done
+		[ -f "$libc/picolibc.h" ] || skip "picolibc headers: apt-get install picolibc-$($cc -dumpmachine)"
+		# Debian's picolibc 1.8 declares ssize_t in sys/types.h only; ESP-IDF's stdio.h wants it.
+		flags+=(-include sys/types.h)
+	fi
+	flags+=(-isystem "$out/sodium" -isystem "$libc"
 		-isystem "$($cc -print-file-name=include)" -isystem "$($cc -print-file-name=include-fixed)")
 	srcs=("$proj"/main/main.c "$proj"/main/provision.c "$proj"/main/port.c
 		"$root"/firmware/app/*.c "$root"/common/*.c)

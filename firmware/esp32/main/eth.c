@@ -24,12 +24,13 @@
 #include "esp_eth_mac_w5500.h"
 #include "esp_eth_phy_w5500.h"
 #elif !CONFIG_ETH_SPI_ETHERNET_W5500
-#error "W5500 uplink: enable Component config > Ethernet > Support SPI to Ethernet Module > W5500 (CONFIG_ETH_SPI_ETHERNET_W5500)"
+/* menuconfig: Component config > Ethernet > Support SPI to Ethernet Module > W5500 */
+#error "W5500 uplink: enable CONFIG_ETH_SPI_ETHERNET_W5500 (firmware/README.md)"
 #endif
 #endif
 #if CONFIG_MQTTIP_ETH_OPENETH && CONFIG_IDF_TARGET_ESP32C3 &&                                      \
     ESP_IDF_VERSION < ESP_IDF_VERSION_VAL(5, 3, 0)
-#error "OpenCores Ethernet on the ESP32-C3 needs ESP-IDF v5.3 or later (use target esp32 on older versions)"
+#error "OpenCores Ethernet on the ESP32-C3 needs ESP-IDF v5.3 (older: target esp32)"
 #endif
 
 #include "device.h"
@@ -97,7 +98,8 @@ static void new_driver(const eth_mac_config_t *mac_cfg, eth_phy_config_t *phy_cf
 static void new_driver(const eth_mac_config_t *mac_cfg, eth_phy_config_t *phy_cfg,
 		       esp_eth_mac_t **mac, esp_eth_phy_t **phy)
 {
-	spi_device_interface_config_t dev = { /* copied by the driver when it adds the device */
+	spi_device_interface_config_t dev = {
+	    /* copied by the driver when it adds the device */
 	    .mode = 0,
 	    .clock_speed_hz = CONFIG_MQTTIP_ETH_SPI_CLOCK_MHZ * 1000 * 1000,
 	    .spics_io_num = CONFIG_MQTTIP_ETH_SPI_CS_GPIO,
