@@ -13,6 +13,18 @@ add_test(NAME firmware_mcu
 		${CMAKE_CURRENT_BINARY_DIR}/firmware-mcu)
 set_tests_properties(firmware_mcu PROPERTIES LABELS unit)
 
+# The tunnel netif against what ESP-IDF's esp_netif and lwIP hooks do to every netif. Debian's
+# lwIP has no ext-callback dispatch, so the test wraps the netif calls and plays it
+# (unit/test_firmware_netif.c); --wrap reaches fw_netif's calls inside the static library.
+if(TARGET mqttip_fw_lwip)
+	mqttip_unit_test(test_firmware_netif SOURCES unit/test_firmware_netif.c LIBS mqttip_fw_lwip)
+	target_link_options(test_firmware_netif PRIVATE
+		-Wl,--wrap=netif_add,--wrap=netif_set_addr,--wrap=netif_set_up,--wrap=netif_set_link_up
+		-Wl,--wrap=netif_ip6_addr_set,--wrap=netif_ip6_addr_set_state
+		-Wl,--wrap=netif_add_ip6_address)
+	set_tests_properties(test_firmware_netif PROPERTIES TIMEOUT 30)
+endif()
+
 if(NOT TARGET mqttip-device OR NOT TARGET mqttip OR NOT TARGET mqttip_plugin)
 	return()
 endif()

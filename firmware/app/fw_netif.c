@@ -1,5 +1,6 @@
 #include "fw_netif.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "lwip/ip_addr.h"
@@ -9,12 +10,21 @@
 
 #include "proto.h"
 
+/* netif->state and the client-data slots belong to ESP-IDF and lwIP (fw_netif.h): our context is
+ * the struct fw_netif around the netif, its first member. */
+_Static_assert(offsetof(struct fw_netif, netif) == 0, "struct netif must come first");
+
+static struct fw_netif *fw_netif_of(struct netif *netif)
+{
+	return (struct fw_netif *)(void *)netif;
+}
+
 /* Output runs in lwIP's thread only, so one buffer serves every packet. */
 static uint8_t out_buf[MQTTIP_MAX_IP_PACKET];
 
 static err_t output_pbuf(struct netif *netif, struct pbuf *p)
 {
-	struct fw_netif *n = netif->state;
+	struct fw_netif *n = fw_netif_of(netif);
 
 	if (p->tot_len > sizeof(out_buf) ||
 	    pbuf_copy_partial(p, out_buf, p->tot_len, 0) != p->tot_len)
@@ -41,7 +51,7 @@ static err_t output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *next
 
 static err_t netif_setup(struct netif *netif)
 {
-	struct fw_netif *n = netif->state;
+	struct fw_netif *n = fw_netif_of(netif);
 
 	netif->name[0] = 'm';
 	netif->name[1] = 'q';
@@ -75,6 +85,31 @@ static void ip4_from(const struct netaddr *a, ip4_addr_t *out)
 }
 #endif
 
+#if LWIP_IPV6
+static bool have_v6(const struct start_call *c)
+{
+	for (size_t i = 0; i < c->n_addrs; i++)
+		if (c->addrs[i].addr.family == 6)
+			return true;
+	return false;
+}
+
+/* ESP-IDF's default IPv6 input hook (the default from v5.5) eats every IPv6 packet arriving on a
+ * netif whose address slot 0, the link-local one, is unset; netif_add_ip6_address never fills
+ * slot 0 with a global address. So a tunnel with IPv6 addresses holds fe80::1 there, preferred
+ * at once (no duplicate detection: nobody else is on this link). It is never a source for overlay
+ * traffic (lwIP picks a source of the destination's scope) and no peer owns fe80::/10. */
+static void set_link_local(struct netif *netif)
+{
+	ip6_addr_t ll;
+
+	IP6_ADDR(&ll, PP_HTONL(0xfe800000ul), 0, 0, PP_HTONL(1ul));
+	ip6_addr_assign_zone(&ll, IP6_UNICAST, netif);
+	netif_ip6_addr_set(netif, 0, &ll);
+	netif_ip6_addr_set_state(netif, 0, IP6_ADDR_PREFERRED);
+}
+#endif
+
 static void start_in_lwip(void *arg)
 {
 	struct start_call *c = arg;
@@ -96,13 +131,15 @@ static void start_in_lwip(void *arg)
 		    &mask, c->addrs[i].len ? lwip_htonl(0xffffffffu << (32 - c->addrs[i].len)) : 0);
 		have_v4 = true;
 	}
-	if (netif_add(netif, &ip, &mask, &gw, c->n, netif_setup, tcpip_input) == NULL)
+	if (netif_add(netif, &ip, &mask, &gw, NULL, netif_setup, tcpip_input) == NULL)
 		goto out;
 #else
-	if (netif_add(netif, c->n, netif_setup, tcpip_input) == NULL)
+	if (netif_add(netif, NULL, netif_setup, tcpip_input) == NULL)
 		goto out;
 #endif
 #if LWIP_IPV6
+	if (have_v6(c))
+		set_link_local(netif);
 	for (size_t i = 0; i < c->n_addrs; i++) {
 		ip6_addr_t ip6;
 		s8_t idx;
@@ -120,6 +157,11 @@ static void start_in_lwip(void *arg)
 		netif_set_default(netif);
 	netif_set_link_up(netif);
 	netif_set_up(netif);
+#if LWIP_IPV6 && LWIP_IPV6_SEND_ROUTER_SOLICIT
+	/* No router answers on the tunnel: netif_set_up armed router solicitations, which would
+	 * only be dropped as multicast by the tunnel. */
+	netif->rs_count = 0;
+#endif
 	c->result = 0;
 out:
 	sys_sem_signal(&c->done);

@@ -19,8 +19,12 @@ struct device_config {
 /* provision.c: reads the configuration and the node bundle from NVS (firmware/README.md
  * "Provisioning"). Returns 0, or -1 after logging what is missing. */
 int provision_load(struct device_config *cfg, struct bundle *bundle);
-/* wifi.c: station mode; waits up to timeout_ms for an address (and keeps reconnecting after). */
+/* The uplink to the broker, one of two by CONFIG_MQTTIP_UPLINK_* (main/Kconfig.projbuild); each
+ * waits up to timeout_ms for a DHCP address, then returns and keeps trying in the background.
+ * wifi.c: station mode with reconnection. */
 void wifi_start(const char *ssid, const char *pass, int timeout_ms);
+/* eth.c: the Ethernet controller chosen in menuconfig ("mqttip device"). */
+void eth_start(int timeout_ms);
 /* port.c: the tunnel on its lwIP interface, the shell, and esp-mqtt. bundle must stay valid
  * (esp-mqtt keeps pointers to the certificates). Returns 0 or -1. */
 int port_start(const struct device_config *cfg, const struct bundle *bundle);

@@ -1,4 +1,5 @@
-/* main.c - boot: NVS, the provisioned configuration and bundle, WiFi, SNTP, then the tunnel.
+/* main.c - boot: NVS, the provisioned configuration and bundle, the uplink (WiFi or Ethernet, by
+ * menuconfig), SNTP, then the tunnel.
  * Nothing secret is compiled in: everything comes from NVS (firmware/README.md). */
 #include "esp_event.h"
 #include "esp_log.h"
@@ -7,6 +8,7 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 #include "nvs_flash.h"
+#include "sdkconfig.h"
 
 #include <sodium.h>
 
@@ -40,7 +42,11 @@ void app_main(void)
 	}
 	ESP_ERROR_CHECK(esp_netif_init());
 	ESP_ERROR_CHECK(esp_event_loop_create_default());
+#if CONFIG_MQTTIP_UPLINK_ETHERNET
+	eth_start(30000);
+#else
 	wifi_start(config.wifi_ssid, config.wifi_pass, 30000);
+#endif
 	/* Certificates and handshake timestamps need the wall clock: the tunnel waits for it. */
 	sntp.servers[0] = config.ntp_server;
 	esp_netif_sntp_init(&sntp);

@@ -1,12 +1,14 @@
 /* provision.c - the device's configuration and node bundle from NVS namespace "mqttip", written
  * by nvs_partition_gen from a CSV (firmware/README.md "Provisioning"): nothing secret is in the
- * image. Keys: wifi_ssid, wifi_pass, broker_uri, bundle (blob: the file `mqttip pki issue` wrote)
- * and, optional, prefix, ntp_server, legacy_psk with legacy_addr (MQTT_VPN mode). */
+ * image. Keys: broker_uri, bundle (blob: the file `mqttip pki issue` wrote), wifi_ssid and
+ * wifi_pass on WiFi builds (Ethernet builds take DHCP and read no network keys) and, optional,
+ * prefix, ntp_server, legacy_psk with legacy_addr (MQTT_VPN mode). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "esp_log.h"
 #include "nvs.h"
+#include "sdkconfig.h"
 
 #include <sodium.h>
 
@@ -66,8 +68,10 @@ int provision_load(struct device_config *cfg, struct bundle *bundle)
 			 DEVICE_NVS_NAMESPACE);
 		return -1;
 	}
+#if CONFIG_MQTTIP_UPLINK_WIFI
 	rc |= get_str(h, "wifi_ssid", cfg->wifi_ssid, sizeof(cfg->wifi_ssid), true);
 	rc |= get_str(h, "wifi_pass", cfg->wifi_pass, sizeof(cfg->wifi_pass), false);
+#endif
 	rc |= get_str(h, "broker_uri", cfg->broker_uri, sizeof(cfg->broker_uri), true);
 	rc |= get_str(h, "ntp_server", cfg->ntp_server, sizeof(cfg->ntp_server), false);
 	rc |= get_str(h, "prefix", cfg->fw.prefix, sizeof(cfg->fw.prefix), false);
