@@ -2,3 +2,18 @@
 add_library(mqttip_node_lab STATIC unit/node_lab.c)
 target_link_libraries(mqttip_node_lab PUBLIC mqttip_node)
 mqttip_unit_test(test_node SOURCES unit/test_node.c LIBS mqttip_node_lab)
+
+# The field failures the engine fixed, with real agents and a host-port device.
+if(TARGET mqttip AND TARGET mqttip_plugin AND TARGET mqttip-device AND TARGET jsonget)
+	set(node_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>"
+		"JSONGET=$<TARGET_FILE:jsonget>" "DELAYRELAY=$<TARGET_FILE:delayrelay>"
+		"DEVICE=$<TARGET_FILE:mqttip-device>")
+	if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+		execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+			OUTPUT_VARIABLE node_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
+		list(APPEND node_env "MQTTIP_BROKER_PRELOAD=${node_asan}")
+	endif()
+	add_test(NAME node_field COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/node_field.sh)
+	set_tests_properties(node_field PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77
+		ENVIRONMENT "${node_env}")
+endif()
