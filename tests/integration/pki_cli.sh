@@ -198,7 +198,7 @@ part_errors() {
 	expect_error 1 "cannot read $W/none.pem" "$MQTTIP" pki show "$W/none.pem"
 	echo "just text" >"$W/text"
 	expect_error 1 "holds no certificate of ours" "$MQTTIP" pki show "$W/text"
-	expect_error 1 "holds no node, client or server certificate to verify" \
+	expect_error 1 "holds no node, client or server certificate or revocation list to verify" \
 		"$MQTTIP" pki verify "$D" "$D/nodes/gw1/node.key"
 
 	# Expired CAs: the network CA's record, and (separately) the X.509 CA re-signed already expired.
@@ -223,7 +223,7 @@ part_errors() {
 	"$MQTTIP" pki verify "$D" "$D/nodes/n2/n2.bundle" >"$W/out" && bad "verify accepts a revoked node"
 	grep -q "X.509 certificate n2: INVALID: certificate revoked" "$W/out" ||
 		bad "verify does not say the client certificate is revoked: $(cat "$W/out")"
-	grep -q "VPN node certificate n2: INVALID: revoked in $D/nodes.txt" "$W/out" ||
+	grep -q "VPN node certificate n2: INVALID: revoked by the revocation list of $D (version 2)" "$W/out" ||
 		bad "verify does not say the node certificate is revoked: $(cat "$W/out")"
 	expect_error 1 "node n2 already exists" "$MQTTIP" pki issue "$D" n2 --addr 10.0.1.3
 	# A revoked node's address may be given again.
