@@ -16,6 +16,11 @@ REPO=${3:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=lib/broker.sh
 . "$(dirname "$0")/lib/broker.sh"
 CONF=$REPO/conf/mosquitto.conf
+# at_time OFFSET CMD...: CMD on a clock moved by OFFSET (libfaketime, preloaded: in a sanitizer
+# build ASan must accept not being first in the library list)
+at_time() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" faketime "$@"
+}
 DIRECTIVES='^(per_listener_settings|allow_anonymous|listener|cafile|certfile|keyfile|crlfile|require_certificate|plugin|plugin_opt_policy_file) '
 
 # --- the documents agree with the example ---
@@ -97,7 +102,7 @@ for n in n2 n3; do
 done
 tb_ok "revoke --broker-dir, SIGHUP: n1 refused by TLS (the broker's CRL), n2 and n3 connect"
 
-faketime '+2 minutes' "$MQTTIP" pki revoke "$P" n2 --broker-dir "$E" >"$TB_DIR/out" 2>&1 ||
+at_time '+2 minutes' "$MQTTIP" pki revoke "$P" n2 --broker-dir "$E" >"$TB_DIR/out" 2>&1 ||
 	tb_fail "revoke on a clock 2 minutes ahead failed: $(cat "$TB_DIR/out")"
 reload
 sleep 1
