@@ -575,16 +575,17 @@ int pki_verify(int argc, char **argv)
 		rc = pki_fail("cannot load the CA and CRL of %s (%s); is it a PKI made by `mqttip "
 			      "pki init`?",
 			      cl.positional[0], pki_x509_error());
-	} else if (warn_dir_crl(crl_path, v.now),
-		   for_each_item(v.file, verify_item, &v, &visit_rc) < 0) {
-		rc = MQTTIP_EXIT_FAILED;
-	} else if (v.checked == 0) {
-		rc =
-		    pki_fail("%s holds no node, client or server certificate or revocation list to "
-			     "verify",
-			     v.file);
 	} else {
-		rc = visit_rc || check_pair(&v) ? MQTTIP_EXIT_FAILED : 0;
+		warn_dir_crl(crl_path, v.now);
+		if (for_each_item(v.file, verify_item, &v, &visit_rc) < 0)
+			rc = MQTTIP_EXIT_FAILED;
+		else if (v.checked == 0)
+			rc =
+			    pki_fail("%s holds no node, client or server certificate or revocation "
+				     "list to verify",
+				     v.file);
+		else
+			rc = visit_rc || check_pair(&v) ? MQTTIP_EXIT_FAILED : 0;
 	}
 	X509_STORE_free(v.store);
 	pki_registry_free(&v.reg);
