@@ -12,8 +12,11 @@ static const struct pki_subcommand {
 } pki_subcommands[] = {
     {"init", pki_init,
      "DIR [--net PREFIX]... [--server-name NAME]... [--server-ip ADDR]... [--days N]"},
-    {"issue", pki_issue, "DIR NAME --addr ADDR[/LEN]... [--route PREFIX]... [--days N] [--admin]"},
-    {"revoke", pki_revoke, "DIR NAME"},
+    {"issue", pki_issue,
+     "DIR NAME --addr ADDR[/LEN]... [--route PREFIX]... [--days N] [--admin] [--broker-dir DIR]"},
+    {"revoke", pki_revoke, "DIR NAME [--broker-dir DIR]"},
+    {"renew", pki_renew, "DIR NAME [--days N] [--new-key] [--broker-dir DIR]"},
+    {"revocation", pki_revocation, "DIR"},
     {"show", pki_show, "FILE"},
     {"verify", pki_verify, "DIR FILE"},
 };

@@ -12,6 +12,11 @@
 #include "pki_registry.h"
 #include "pki_x509.h"
 
+/* Everything the CAs sign (certificates of both PKIs, the CRL) is dated this far back, so that a
+ * node or broker whose clock is a little behind the signer's accepts it at once (a CRL dated in
+ * the broker's future makes mosquitto refuse every client). */
+#define PKI_BACKDATE_SECONDS 300
+
 struct pki_ca {
 	X509 *broker_ca;
 	EVP_PKEY *broker_key; /* NULL unless loaded with secrets */

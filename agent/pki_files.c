@@ -97,6 +97,12 @@ void pki_free_wiped(void *p, size_t len)
 
 int pki_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
+	return pki_write_file_owned(path, data, len, mode, (uid_t)-1, (gid_t)-1);
+}
+
+int pki_write_file_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+			 gid_t gid)
+{
 	char tmp[PKI_PATH_MAX];
 	const unsigned char *p = data;
 	int fd, e;
@@ -108,7 +114,10 @@ int pki_write_file(const char *path, const void *data, size_t len, mode_t mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
-	/* The mode given to open is masked by the umask; secrets must be 0600 whatever it is. */
+	/* The mode given to open is masked by the umask; secrets must be 0600 whatever it is.
+	 * Owner first: fchown may clear set-id bits that fchmod then sets as asked. */
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
+		goto fail;
 	if (fchmod(fd, mode) < 0)
 		goto fail;
 	while (len > 0) {

@@ -27,6 +27,10 @@ void pki_free_wiped(void *p, size_t len);
 /* Writes through a temporary file and rename, so readers (mosquitto on SIGHUP, the plugin) never
  * see half a file. Returns 0, or -1 with errno set. */
 int pki_write_file(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, and the new file gets owner uid and group gid (fchown; (uid_t)-1 / (gid_t)-1 keep
+ * ours): how a file in the broker's directory keeps the owner an operator gave it. */
+int pki_write_file_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+			 gid_t gid);
 int pki_mkdir(const char *path);
 /* Takes the PKI directory's write lock (DIR/.lock, fcntl) for the life of the process, so two
  * `issue`/`revoke` runs cannot both hand out one address. Returns 0 or prints the error line. */

@@ -16,11 +16,11 @@
 #include "pki_ca.h"
 #include "pki_files.h"
 #include "pki_registry.h"
+#include "pki_revocation.h"
 #include "pki_x509.h"
 
-#define DEFAULT_NET4	 "10.0.1.0/24"
-#define DEFAULT_CA_DAYS	 3650
-#define BACKDATE_SECONDS 300 /* tolerate clocks a little behind ours */
+#define DEFAULT_NET4	"10.0.1.0/24"
+#define DEFAULT_CA_DAYS 3650
 
 enum { F_NET, F_SERVER_NAME, F_SERVER_IP, F_DAYS };
 
@@ -112,6 +112,22 @@ static bool pki_present(const char *dir, char *found)
 	return false;
 }
 
+/* Version 1, empty: every node starts with a list, so the first revocation is version 2 and a
+ * node provisioned before it can tell the difference. */
+static int write_first_revocation_list(const char *dir, const uint8_t sk[64])
+{
+	static struct pki_revocations rev;
+	struct pki_registry none = {0};
+	int rc;
+
+	memset(&rev, 0, sizeof(rev));
+	rc = pki_revocations_sign(&rev, dir, &none, sk, time(NULL));
+	if (!rc)
+		rc = pki_revocations_write(dir, &rev);
+	pki_revocations_free(&rev);
+	return rc;
+}
+
 static int write_network_ca(const char *dir, struct pki_network *net)
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
@@ -126,6 +142,8 @@ static int write_network_ca(const char *dir, struct pki_network *net)
 	rc = pki_path(path, "%s/%s", dir, PKI_F_NETWORK_CA_KEY)
 		 ? pki_write_text(path, &t, PKI_MODE_SECRET)
 		 : pki_fail("%s: path too long", dir);
+	if (!rc)
+		rc = write_first_revocation_list(dir, sk);
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(&t, sizeof(t));
 	if (rc)
@@ -176,9 +194,9 @@ static int write_broker(const char *dir, const struct pki_flag *names, const str
 		 (uint8_t)tag[2]);
 	ca_key = pki_x509_keygen();
 	server_key = pki_x509_keygen();
-	ca = ca_key ? pki_x509_make_ca(ca_key, cn, now - BACKDATE_SECONDS, expires) : NULL;
+	ca = ca_key ? pki_x509_make_ca(ca_key, cn, now - PKI_BACKDATE_SECONDS, expires) : NULL;
 	crt = ca && server_key ? pki_x509_make_leaf(&server, server_key, ca, ca_key,
-						    now - BACKDATE_SECONDS, expires)
+						    now - PKI_BACKDATE_SECONDS, expires)
 			       : NULL;
 	if (!crt) {
 		pki_fail("cannot create the broker certificates: %s", pki_x509_error());
@@ -195,7 +213,7 @@ static int write_broker(const char *dir, const struct pki_flag *names, const str
 	WRITE(PKI_F_BROKER_CA, pki_x509_write_cert(path, ca));
 	WRITE(PKI_F_SERVER_KEY, pki_x509_write_key(path, server_key));
 	WRITE(PKI_F_SERVER_CRT, pki_x509_write_cert(path, crt));
-	WRITE(PKI_F_CRL, pki_x509_write_crl(path, ca, ca_key, NULL, 0));
+	WRITE(PKI_F_CRL, pki_x509_write_crl(path, ca, ca_key, NULL, 0, now - PKI_BACKDATE_SECONDS));
 #undef WRITE
 	memset(&policy, 0, sizeof(policy));
 	pki_text_printf(&policy,

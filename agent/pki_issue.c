@@ -14,26 +14,24 @@
 #include "pki_args.h"
 #include "pki_block.h"
 #include "pki_ca.h"
+#include "pki_brokerdir.h"
 #include "pki_files.h"
+#include "pki_nodecerts.h"
 #include "pki_registry.h"
+#include "pki_revocation.h"
 #include "pki_x509.h"
 
 #define DEFAULT_NODE_DAYS 365
-#define BACKDATE_SECONDS  300
 
-enum { F_ADDR, F_ROUTE, F_DAYS, F_ADMIN };
+enum { F_ADDR, F_ROUTE, F_DAYS, F_ADMIN, F_BROKER_DIR };
 
 struct issue {
 	const char *dir, *name;
 	struct pki_ca ca;
 	struct pki_registry reg;
 	struct pki_node node;
-	struct cert cert;
-	uint8_t cert_bytes[MQTTIP_CERT_MAX_LEN];
-	int cert_len;
-	uint8_t x25519_secret[crypto_box_SECRETKEYBYTES];
-	EVP_PKEY *client_key;
-	X509 *client_cert;
+	struct pki_nodecerts nc;
+	struct revocation list; /* DIR's current one, for the bundle */
 };
 
 static void list_networks(const struct pki_network *net, char *buf, size_t cap)
@@ -167,151 +165,6 @@ static int check_routes(struct issue *is, const struct pki_flag *f)
 	return 0;
 }
 
-static int make_certificates(struct issue *is, time_t now, time_t not_after)
-{
-	struct netaddr ips[MQTTIP_CERT_MAX_ADDRS];
-	struct pki_x509_subject subject = {.cn = is->name, .ips = ips, .n_ips = is->node.n_addrs};
-	struct cert check;
-	int err;
-
-	for (size_t i = 0; i < is->node.n_addrs; i++)
-		ips[i] = is->node.addrs[i].addr;
-	is->client_key = pki_x509_keygen();
-	is->client_cert = is->client_key ? pki_x509_make_leaf(&subject, is->client_key,
-							      is->ca.broker_ca, is->ca.broker_key,
-							      now - BACKDATE_SECONDS, not_after)
-					 : NULL;
-	if (!is->client_cert || !pki_x509_serial_hex(is->client_cert, is->node.x509_serial))
-		return pki_fail("cannot create the client certificate: %s", pki_x509_error());
-
-	memset(&is->cert, 0, sizeof(is->cert));
-	snprintf(is->cert.name, sizeof(is->cert.name), "%s", is->name);
-	is->cert.n_addrs = is->node.n_addrs;
-	memcpy(is->cert.addrs, is->node.addrs, sizeof(is->node.addrs));
-	is->cert.n_routes = is->node.n_routes;
-	memcpy(is->cert.routes, is->node.routes, sizeof(is->node.routes));
-	crypto_box_keypair(is->cert.x25519_public, is->x25519_secret);
-	is->cert.not_before = (uint64_t)(now - BACKDATE_SECONDS);
-	is->cert.not_after = (uint64_t)not_after;
-	do
-		randombytes_buf(&is->cert.serial, sizeof(is->cert.serial));
-	while (is->cert.serial == 0);
-	is->node.vpn_serial = is->cert.serial;
-	is->cert_len = cert_encode_sign(&is->cert, is->ca.network_secret, is->cert_bytes,
-					sizeof(is->cert_bytes));
-	if (is->cert_len < 0)
-		return pki_fail("cannot create the VPN node certificate: %s",
-				cert_strerror(is->cert_len));
-	/* What we hand out must pass the check every peer will make. */
-	err = cert_verify(is->cert_bytes, (size_t)is->cert_len, is->ca.network_public,
-			  (uint64_t)now, &check);
-	if (err != CERT_OK)
-		return pki_fail("the new VPN node certificate does not verify (%s); report this "
-				"bug",
-				cert_strerror(err));
-	return 0;
-}
-
-static void node_comment(struct pki_text *t, const struct issue *is, const char *what)
-{
-	char p[NETADDR_STR_MAX + 8];
-
-	pki_text_printf(t, "# mqttip %s of node %s\n# addresses", what, is->name);
-	for (size_t i = 0; i < is->node.n_addrs; i++) {
-		pki_prefix_format(&is->node.addrs[i], p, sizeof(p));
-		pki_text_printf(t, " %s", p);
-	}
-	for (size_t i = 0; i < is->node.n_routes; i++) {
-		pki_prefix_format(&is->node.routes[i], p, sizeof(p));
-		pki_text_printf(t, "%s%s", i ? " " : "\n# routes ", p);
-	}
-	pki_text_printf(t, "\n");
-}
-
-/* Writes the node's files; the bundle is the same blocks in one file (docs/PKI.md "Bundle"). */
-static int write_node_files(struct issue *is)
-{
-	unsigned char *ca_der = NULL, *crt_der = NULL, *key_der = NULL;
-	int ca_len = pki_x509_cert_der(is->ca.broker_ca, &ca_der);
-	int crt_len = pki_x509_cert_der(is->client_cert, &crt_der);
-	int key_len = pki_x509_key_der(is->client_key, &key_der);
-	char nodedir[PKI_PATH_MAX], path[PKI_PATH_MAX];
-	struct pki_text t;
-	int rc = MQTTIP_EXIT_FAILED;
-
-	memset(&t, 0, sizeof(t));
-	if (ca_len <= 0 || crt_len <= 0 || key_len <= 0) {
-		pki_fail("cannot encode the certificates: %s", pki_x509_error());
-		goto out;
-	}
-	if (!pki_path(nodedir, "%s/%s/%s", is->dir, PKI_D_NODES, is->name) ||
-	    pki_mkdir(nodedir) < 0) {
-		pki_fail("cannot create %s/%s/%s: %s; check that %s is writable", is->dir,
-			 PKI_D_NODES, is->name, strerror(errno), is->dir);
-		goto out;
-	}
-#define NODE_PATH(file)                                                                            \
-	if (!pki_path(path, "%s/%s", nodedir, file)) {                                             \
-		pki_fail("%s: path too long", nodedir);                                            \
-		goto out;                                                                          \
-	}
-	NODE_PATH("ca.crt");
-	if (pki_x509_write_cert(path, is->ca.broker_ca) < 0)
-		goto write_failed;
-	NODE_PATH("client.crt");
-	if (pki_x509_write_cert(path, is->client_cert) < 0)
-		goto write_failed;
-	NODE_PATH("client.key");
-	if (pki_x509_write_key(path, is->client_key) < 0)
-		goto write_failed;
-
-	memset(&t, 0, sizeof(t));
-	node_comment(&t, is, "VPN node certificate");
-	pki_text_block(&t, BUNDLE_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
-	NODE_PATH("node.cert");
-	if (pki_write_text(path, &t, PKI_MODE_PUBLIC))
-		goto out;
-	memset(&t, 0, sizeof(t));
-	pki_text_printf(&t, "# mqttip VPN node key (X25519) of node %s: secret\n", is->name);
-	pki_text_block(&t, BUNDLE_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
-	NODE_PATH("node.key");
-	if (pki_write_text(path, &t, PKI_MODE_SECRET))
-		goto out;
-	memset(&t, 0, sizeof(t));
-	pki_text_printf(&t, "# mqttip VPN network CA public key (Ed25519): the network id\n");
-	pki_text_block(&t, BUNDLE_LABEL_NETWORK_CA, is->ca.network_public,
-		       sizeof(is->ca.network_public));
-	NODE_PATH("network-ca.pub");
-	if (pki_write_text(path, &t, PKI_MODE_PUBLIC))
-		goto out;
-
-	sodium_memzero(&t, sizeof(t));
-	node_comment(&t, is, "bundle 1 (secret: holds private keys)");
-	pki_text_block(&t, BUNDLE_LABEL_BROKER_CA, ca_der, (size_t)ca_len);
-	pki_text_block(&t, BUNDLE_LABEL_CLIENT_CERT, crt_der, (size_t)crt_len);
-	pki_text_block(&t, BUNDLE_LABEL_CLIENT_KEY, key_der, (size_t)key_len);
-	pki_text_block(&t, BUNDLE_LABEL_NETWORK_CA, is->ca.network_public,
-		       sizeof(is->ca.network_public));
-	pki_text_block(&t, BUNDLE_LABEL_NODE_CERT, is->cert_bytes, (size_t)is->cert_len);
-	pki_text_block(&t, BUNDLE_LABEL_NODE_KEY, is->x25519_secret, sizeof(is->x25519_secret));
-	if (!pki_path(path, "%s/%s.bundle", nodedir, is->name)) {
-		pki_fail("%s: path too long", nodedir);
-		goto out;
-	}
-	rc = pki_write_text(path, &t, PKI_MODE_SECRET);
-	goto out;
-#undef NODE_PATH
-write_failed:
-	pki_fail("cannot write %s: %s", path, pki_x509_error());
-out:
-	sodium_memzero(&t, sizeof(t));
-	OPENSSL_free(ca_der);
-	OPENSSL_free(crt_der);
-	if (key_der)
-		OPENSSL_clear_free(key_der, (size_t)key_len);
-	return rc;
-}
-
 static int update_policy(struct issue *is, bool admin)
 {
 	struct pki_text t;
@@ -329,10 +182,13 @@ static int update_policy(struct issue *is, bool admin)
 
 static int issue_run(struct issue *is, struct pki_flag *flags)
 {
+	const char *broker_dir = flags[F_BROKER_DIR].count ? flags[F_BROKER_DIR].values[0] : NULL;
+	const char *changed[] = {"policy"};
 	time_t now = time(NULL), not_after;
 	long days = DEFAULT_NODE_DAYS;
 	const struct pki_node *dup;
-	int rc;
+	uint64_t serial;
+	int rc, have_list;
 
 	if (!pki_name_valid(is->name)) {
 		fprintf(stderr,
@@ -351,14 +207,21 @@ static int issue_run(struct issue *is, struct pki_flag *flags)
 			flags[F_DAYS].values[0], PKI_MAX_DAYS);
 		return MQTTIP_EXIT_USAGE;
 	}
-	rc = pki_ca_load(is->dir, &is->ca, true);
+	rc = pki_broker_dir_check(broker_dir);
+	if (!rc)
+		rc = pki_ca_load(is->dir, &is->ca, true);
 	if (!rc)
 		rc = pki_lock(is->dir);
 	if (rc)
 		return rc;
 	rc = pki_registry_read(is->dir, &is->reg);
+	if (!rc)
+		rc = pki_registry_next_serial(&is->reg, &serial);
 	if (rc)
 		return rc;
+	have_list = pki_revocation_load(is->dir, is->ca.network_public, &is->list);
+	if (have_list < 0)
+		return MQTTIP_EXIT_FAILED;
 	dup = pki_registry_find(&is->reg, is->name);
 	if (dup)
 		return pki_fail("node %s already exists in %s/%s (%s); choose another name",
@@ -373,10 +236,11 @@ static int issue_run(struct issue *is, struct pki_flag *flags)
 	if (not_after > is->ca.expires)
 		return pki_fail("--days %ld outlives the CAs of %s; give at most --days %lld", days,
 				is->dir, (long long)((is->ca.expires - now) / 86400));
-	is->node.not_after = not_after;
-	rc = make_certificates(is, now, not_after);
+	is->nc.dir = is->dir;
+	is->nc.node = &is->node;
+	rc = pki_nodecerts_make(&is->nc, &is->ca, now, not_after, serial, true);
 	if (!rc)
-		rc = write_node_files(is);
+		rc = pki_nodecerts_write(&is->nc, &is->ca, is->list.bytes, is->list.len);
 	if (!rc)
 		rc = pki_registry_add(&is->reg, &is->node);
 	if (!rc)
@@ -385,9 +249,11 @@ static int issue_run(struct issue *is, struct pki_flag *flags)
 		rc = update_policy(is, flags[F_ADMIN].count > 0);
 	if (rc)
 		return rc;
-	printf("node %s issued: %s/%s/%s/ (bundle: %s.bundle)\n", is->name, is->dir, PKI_D_NODES,
-	       is->name, is->name);
-	return 0;
+	printf("node %s issued: %s/%s/%s/ (bundle: %s.bundle), VPN serial %" PRIu64 "\n", is->name,
+	       is->dir, PKI_D_NODES, is->name, is->name, serial);
+	/* the policy changes only for an admin or a gateway */
+	return pki_broker_apply(is->dir, broker_dir, changed,
+				flags[F_ADMIN].count || is->node.n_routes ? 1 : 0);
 }
 
 int pki_issue(int argc, char **argv)
@@ -409,6 +275,7 @@ int pki_issue(int argc, char **argv)
 			 .takes_value = false,
 			 .max = 1,
 			 .help = "may read the broker's mqttip metrics"},
+	    [F_BROKER_DIR] = PKI_BROKER_DIR_FLAG,
 	};
 	struct pki_command_line cl = {
 	    .command = "mqttip pki issue",
@@ -427,8 +294,7 @@ int pki_issue(int argc, char **argv)
 	is.dir = cl.positional[0];
 	is.name = cl.positional[1];
 	rc = issue_run(&is, flags);
-	X509_free(is.client_cert);
-	EVP_PKEY_free(is.client_key);
+	pki_nodecerts_free(&is.nc);
 	pki_registry_free(&is.reg);
 	pki_ca_free(&is.ca);
 	sodium_memzero(&is, sizeof(is));

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "pki_block.h"
 #include "pki_files.h"
 #include "pki_registry.h"
@@ -162,22 +164,40 @@ static bool parse_prefix_list(char *list, struct cert_prefix *out, uint8_t *n, s
 	return *n > 0;
 }
 
+/* "-" or 64 hex digits */
+static bool parse_key(const char *text, struct pki_node *node)
+{
+	size_t bin_len;
+
+	if (!strcmp(text, "-"))
+		return true;
+	if (strlen(text) != 2 * sizeof(node->x25519_public) ||
+	    sodium_hex2bin(node->x25519_public, sizeof(node->x25519_public), text, strlen(text),
+			   NULL, &bin_len, NULL) != 0 ||
+	    bin_len != sizeof(node->x25519_public))
+		return false;
+	node->has_key = true;
+	return true;
+}
+
 static bool parse_node(char *line, struct pki_node *node)
 {
-	char *save = NULL, *f[9];
+	char *save = NULL, *f[10];
 	size_t n = 0;
 	unsigned long long vpn_serial;
 	long long not_after, revoked_at;
 
 	memset(node, 0, sizeof(*node));
 	for (char *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (n == 9)
+		if (n == 10)
 			return false;
 		f[n++] = tok;
 	}
-	if (n != 9 || strcmp(f[0], "node") || !pki_name_valid(f[1]) ||
-	    strlen(f[3]) >= sizeof(node->x509_serial) || sscanf(f[4], "%llu", &vpn_serial) != 1 ||
-	    sscanf(f[5], "%lld", &not_after) != 1 || sscanf(f[6], "%lld", &revoked_at) != 1)
+	/* 9 fields: a line written before the KEY field existed */
+	if (n < 9 || (n == 10 && !parse_key(f[9], node)) || strcmp(f[0], "node") ||
+	    !pki_name_valid(f[1]) || strlen(f[3]) >= sizeof(node->x509_serial) ||
+	    sscanf(f[4], "%llu", &vpn_serial) != 1 || sscanf(f[5], "%lld", &not_after) != 1 ||
+	    sscanf(f[6], "%lld", &revoked_at) != 1)
 		return false;
 	strcpy(node->name, f[1]);
 	if (!strcmp(f[2], "revoked"))
@@ -247,9 +267,9 @@ int pki_registry_write(const char *dir, const struct pki_registry *r)
 		return pki_fail("cannot write %s: %s", path, strerror(errno));
 	if (fchmod(fileno(f), PKI_MODE_PUBLIC) < 0)
 		rc = -1;
-	fprintf(f, "# mqttip nodes, kept by `mqttip pki issue/revoke`:\n"
+	fprintf(f, "# mqttip nodes, kept by `mqttip pki issue/renew/revoke`:\n"
 		   "# node NAME valid|revoked X509-SERIAL VPN-SERIAL NOT-AFTER REVOKED-AT ADDRS "
-		   "ROUTES\n");
+		   "ROUTES KEY\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct pki_node *n = &r->nodes[i];
 		struct pki_text t;
@@ -260,6 +280,14 @@ int pki_registry_write(const char *dir, const struct pki_registry *r)
 				(long long)n->not_after, (long long)n->revoked_at);
 		format_list(&t, n->addrs, n->n_addrs);
 		format_list(&t, n->routes, n->n_routes);
+		if (n->has_key) {
+			char hex[2 * MQTTIP_KEY_LEN + 1];
+
+			sodium_bin2hex(hex, sizeof(hex), n->x25519_public, MQTTIP_KEY_LEN);
+			pki_text_printf(&t, " %s", hex);
+		} else {
+			pki_text_printf(&t, " -");
+		}
 		fprintf(f, "%.*s\n", (int)t.len, t.buf);
 	}
 	if (fflush(f) != 0 || ferror(f))
@@ -294,6 +322,21 @@ int pki_registry_add(struct pki_registry *r, const struct pki_node *node)
 		return pki_fail("out of memory");
 	r->nodes = grown;
 	r->nodes[r->n++] = *node;
+	return 0;
+}
+
+int pki_registry_next_serial(const struct pki_registry *r, uint64_t *serial)
+{
+	uint64_t max = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->nodes[i].vpn_serial > max)
+			max = r->nodes[i].vpn_serial;
+	}
+	if (max == UINT64_MAX)
+		return pki_fail("the VPN certificate serials of this PKI are used up; create a new "
+				"PKI with `mqttip pki init`");
+	*serial = max + 1;
 	return 0;
 }
 

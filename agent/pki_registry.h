@@ -44,6 +44,8 @@ struct pki_node {
 	uint8_t n_addrs, n_routes;
 	struct cert_prefix addrs[MQTTIP_CERT_MAX_ADDRS];
 	struct cert_prefix routes[MQTTIP_CERT_MAX_ROUTES];
+	bool has_key; /* false for lines written before the key was recorded */
+	uint8_t x25519_public[MQTTIP_KEY_LEN];
 };
 
 struct pki_registry {
@@ -67,6 +69,10 @@ int pki_registry_read(const char *dir, struct pki_registry *r);
 int pki_registry_write(const char *dir, const struct pki_registry *r);
 struct pki_node *pki_registry_find(struct pki_registry *r, const char *name);
 int pki_registry_add(struct pki_registry *r, const struct pki_node *node);
+/* The serial of the next VPN certificate: one above every serial in the registry (each node's
+ * current one, which only grows), so serials increase strictly across the network and a renewal
+ * always outranks the certificate it renews (PROTOCOL.md 4.9). 0, or the error line printed. */
+int pki_registry_next_serial(const struct pki_registry *r, uint64_t *serial);
 void pki_registry_free(struct pki_registry *r);
 
 /* Appends lines to broker/policy, keeping what an operator wrote there. */

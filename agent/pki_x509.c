@@ -155,10 +155,10 @@ static int write_bio(const char *path, BIO *bio, mode_t mode)
 }
 
 int pki_x509_write_crl(const char *path, X509 *ca, EVP_PKEY *ca_key,
-		       const struct pki_revoked *revoked, size_t n_revoked)
+		       const struct pki_revoked *revoked, size_t n_revoked, time_t this_update)
 {
 	X509_CRL *crl = X509_CRL_new();
-	ASN1_TIME *now = ASN1_TIME_set(NULL, time(NULL));
+	ASN1_TIME *now = ASN1_TIME_set(NULL, this_update);
 	ASN1_INTEGER *number = ASN1_INTEGER_new();
 	BIO *bio = BIO_new(BIO_s_mem());
 	int r = -1;
@@ -304,7 +304,7 @@ bool pki_x509_serial_hex(X509 *cert, char out[PKI_SERIAL_HEX_MAX])
 	return ok;
 }
 
-static time_t asn1_to_time(const ASN1_TIME *t)
+time_t pki_x509_time(const ASN1_TIME *t)
 {
 	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
 	int days = 0, secs = 0;
@@ -316,7 +316,12 @@ static time_t asn1_to_time(const ASN1_TIME *t)
 
 time_t pki_x509_not_after(X509 *cert)
 {
-	return asn1_to_time(X509_get0_notAfter(cert));
+	return pki_x509_time(X509_get0_notAfter(cert));
+}
+
+time_t pki_x509_not_before(X509 *cert)
+{
+	return pki_x509_time(X509_get0_notBefore(cert));
 }
 
 size_t pki_x509_ips(X509 *cert, struct netaddr *ips, size_t cap)
@@ -396,8 +401,8 @@ void pki_x509_print(FILE *out, X509 *cert)
 	print_name(out, "issuer", X509_get_issuer_name(cert));
 	if (pki_x509_serial_hex(cert, serial))
 		fprintf(out, "  %-12s %s\n", "serial", serial);
-	print_time(out, "not before", asn1_to_time(X509_get0_notBefore(cert)));
-	print_time(out, "not after", asn1_to_time(X509_get0_notAfter(cert)));
+	print_time(out, "not before", pki_x509_time(X509_get0_notBefore(cert)));
+	print_time(out, "not after", pki_x509_time(X509_get0_notAfter(cert)));
 	if (pub)
 		fprintf(out, "  %-12s %s %d bits\n", "public key", EVP_PKEY_get0_type_name(pub),
 			EVP_PKEY_get_bits(pub));
@@ -418,8 +423,8 @@ void pki_x509_print_crl(FILE *out, X509_CRL *crl)
 
 	fprintf(out, "X.509 certificate revocation list\n");
 	print_name(out, "issuer", X509_CRL_get_issuer(crl));
-	print_time(out, "this update", asn1_to_time(X509_CRL_get0_lastUpdate(crl)));
-	print_time(out, "next update", asn1_to_time(X509_CRL_get0_nextUpdate(crl)));
+	print_time(out, "this update", pki_x509_time(X509_CRL_get0_lastUpdate(crl)));
+	print_time(out, "next update", pki_x509_time(X509_CRL_get0_nextUpdate(crl)));
 	fprintf(out, "  %-12s %d\n", "revoked", n);
 	for (int i = 0; i < n; i++) {
 		const X509_REVOKED *r = sk_X509_REVOKED_value(revoked, i);

@@ -48,6 +48,10 @@ const char *cert_strerror(int err)
 		return "buffer too small";
 	case CERT_ERR_INVALID:
 		return "certificate field out of range";
+	case CERT_ERR_OLDER:
+		return "certificate serial lower than the one held";
+	case CERT_ERR_CONFLICT:
+		return "certificate differs from the one held under the same serial";
 	default:
 		return "unknown certificate error";
 	}
@@ -386,4 +390,15 @@ int cert_check_source(const struct cert *c, const struct netaddr *a)
 			return CERT_OK;
 	}
 	return CERT_ERR_ADDR_NOT_IN_CERT;
+}
+
+int cert_compare(const struct cert *held, const struct cert *candidate)
+{
+	if (candidate->serial < held->serial)
+		return CERT_ERR_OLDER;
+	if (candidate->serial > held->serial)
+		return CERT_NEWER;
+	if (memcmp(candidate->signature, held->signature, MQTTIP_CERT_SIG_LEN) == 0)
+		return CERT_SAME;
+	return CERT_ERR_CONFLICT;
 }

@@ -45,9 +45,15 @@ enum cert_error {
 	CERT_ERR_NOT_YET_VALID = -4,
 	CERT_ERR_EXPIRED = -5,
 	CERT_ERR_ADDR_NOT_IN_CERT = -6,
-	CERT_ERR_BUFFER = -7,  /* output buffer too small */
-	CERT_ERR_INVALID = -8, /* encode: a field out of range */
+	CERT_ERR_BUFFER = -7,	 /* output buffer too small */
+	CERT_ERR_INVALID = -8,	 /* encode: a field out of range */
+	CERT_ERR_OLDER = -9,	 /* serial rule: lower serial than the certificate held */
+	CERT_ERR_CONFLICT = -10, /* serial rule: same serial as the one held, other bytes */
 };
+
+/* cert_compare results besides the errors above */
+#define CERT_SAME  0 /* the held certificate itself */
+#define CERT_NEWER 1 /* a higher serial for the same key: it replaces the held one */
 
 const char *cert_strerror(int err);
 void cert_ca_key_id(const uint8_t ca_public[32], uint8_t key_id[MQTTIP_CERT_KEY_ID_LEN]);
@@ -70,5 +76,12 @@ int cert_check_source(const struct cert *c, const struct netaddr *a);
 /* CERT_OK when a is exactly one of the node's own addresses (topic <src> of handshakes,
  * directory); CERT_ERR_ADDR_NOT_IN_CERT otherwise. */
 int cert_check_owns(const struct cert *c, const struct netaddr *a);
+/* The serial rule (PROTOCOL.md 4.9) between two verified certificates of one node identity (same
+ * X25519 key), wherever a node meets a certificate (directory, handshake): a higher serial
+ * replaces the held one (CERT_NEWER), the same serial with the same signature is the same
+ * certificate (CERT_SAME; Ed25519 is deterministic, so equal bytes mean equal signatures), a
+ * lower serial is refused (CERT_ERR_OLDER), the same serial with another signature is refused
+ * and should be counted (CERT_ERR_CONFLICT: the CA signed two certificates with one serial). */
+int cert_compare(const struct cert *held, const struct cert *candidate);
 
 #endif

@@ -73,6 +73,14 @@
 #define MQTTIP_CERT_SIG_LEN    64
 #define MQTTIP_CERT_MAX_LEN    512
 
+/* VPN revocation list (PROTOCOL.md 4.8): header, serials, keys, signature by the network CA */
+#define MQTTIP_REVOCATION_MAGIC	     "MQR" /* followed by the format byte */
+#define MQTTIP_REVOCATION_FORMAT     1
+#define MQTTIP_REVOCATION_HEADER_LEN 32 /* magic, format, key id, version, issued_at, counts */
+#define MQTTIP_REVOCATION_SERIAL_LEN 8
+#define MQTTIP_REVOCATION_MIN_LEN    (MQTTIP_REVOCATION_HEADER_LEN + MQTTIP_CERT_SIG_LEN)
+#define MQTTIP_REVOCATION_MAX_LEN    2048 /* one MQTT message, one device buffer: 61 keys */
+
 /* Legacy MQTT_VPN (martin-ger) messages: nonce | 16 zero bytes | tag | ciphertext */
 #define MQTTIP_LEGACY_NONCE_LEN 24
 #define MQTTIP_LEGACY_ZERO_LEN	16

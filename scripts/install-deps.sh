@@ -9,7 +9,8 @@ packages=(
 	mosquitto mosquitto-clients libmosquitto-dev mosquitto-dev
 	libcjson-dev liblwip-dev
 	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-	iproute2 iputils-ping iperf3 procps psmisc valgrind nftables faketime
+	iproute2 iputils-ping iperf3 procps psmisc valgrind nftables
+	faketime
 )
 
 missing=()

@@ -16,7 +16,7 @@ if(MQTTIP_SANITIZE)
 	list(APPEND agent_test_env "MQTTIP_BROKER_PRELOAD=${agent_libasan}")
 endif()
 
-set(agent_tests ping transfer restart rekey legacy spy adversary badinput)
+set(agent_tests ping transfer restart rekey renew legacy spy adversary badinput)
 if(NOT MQTTIP_SANITIZE)
 	list(APPEND agent_tests valgrind) # valgrind cannot run an ASan build
 endif()
@@ -29,6 +29,10 @@ foreach(t ${agent_tests})
 endforeach()
 # the broker operator attacking a running pair: same lab, its own layer
 set_tests_properties(agent_adversary PROPERTIES LABELS adversarial)
+# Ready for the node engine: a same-key renewal reloaded with SIGHUP must lose no ping, but today's
+# reload reconnects to the broker (new TLS context), and what a peer publishes in that gap is lost
+# (1 of 60 pings in about half the runs; none when the reload keeps the connection).
+set_tests_properties(agent_renew PROPERTIES DISABLED TRUE)
 
 # Benchmark tool (not a test): the broker ceiling that tests/bench/agent_lab.sh (between two
 # namespaces) and tests/bench/plugin_throughput.sh (with and without the plugin) measure.

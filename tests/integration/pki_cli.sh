@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# pki_cli.sh MQTTIP files|errors: `mqttip pki` from the outside.
+# pki_cli.sh MQTTIP files|errors|revocation|renew|brokerdir|full: `mqttip pki` from the outside.
 #   files:  command line and usage, files and modes of init/issue, the X.509 chains and the
 #           bundle checked by the openssl CLI (independent of our code), no private key in `show`.
 #   errors: every user error as one line on stderr with a non-zero exit; revocation in CRL and
 #           policy; a certificate of another PKI.
+#   revocation: the VPN revocation list (PROTOCOL.md 4.8) read byte by byte and its signature
+#           checked by the openssl CLI; serials strictly increasing; the list in bundles, in
+#           `pki revocation`, `show`, `verify`; the CRL dated back like the certificates; warnings
+#           of `show`/`verify` about CRLs and certificates not yet valid or about to expire.
+#   renew:  new certificates with a higher serial, same keys (or new ones, the old revoked).
+#   brokerdir: --broker-dir writes the broker's copies keeping owner, group and mode; without it
+#           the printed copy commands work as printed.
+#   full:   a list that would exceed 2048 bytes is refused and nothing changes; entries of
+#           expired certificates leave the list.
 set -euo pipefail
 MQTTIP=$1
 PART=$2
@@ -109,7 +118,6 @@ part_files() {
 	[ "$(openssl pkey -in "$N/client.key" -pubout)" = "$(openssl x509 -in "$N/client.crt" -noout -pubkey)" ] ||
 		bad "client.key does not match client.crt"
 	# The bundle's X.509 blocks are DER: the openssl CLI must take them as they are.
-	block() { sed -n "/^-----BEGIN $2-----\$/,/^-----END $2-----\$/p" "$1" | sed '1d;$d' | base64 -d; }
 	block "$N/gw1.bundle" "MQTTIP CLIENT CERTIFICATE" >"$W/b-client.der"
 	block "$N/gw1.bundle" "MQTTIP BROKER CA" >"$W/b-ca.der"
 	block "$N/gw1.bundle" "MQTTIP CLIENT KEY" >"$W/b-key.der"
@@ -198,7 +206,7 @@ part_errors() {
 	expect_error 1 "cannot read $W/none.pem" "$MQTTIP" pki show "$W/none.pem"
 	echo "just text" >"$W/text"
 	expect_error 1 "holds no certificate of ours" "$MQTTIP" pki show "$W/text"
-	expect_error 1 "holds no node, client or server certificate to verify" \
+	expect_error 1 "holds no node, client or server certificate or revocation list to verify" \
 		"$MQTTIP" pki verify "$D" "$D/nodes/gw1/node.key"
 
 	# Expired CAs: the network CA's record, and (separately) the X.509 CA re-signed already expired.
@@ -223,7 +231,7 @@ part_errors() {
 	"$MQTTIP" pki verify "$D" "$D/nodes/n2/n2.bundle" >"$W/out" && bad "verify accepts a revoked node"
 	grep -q "X.509 certificate n2: INVALID: certificate revoked" "$W/out" ||
 		bad "verify does not say the client certificate is revoked: $(cat "$W/out")"
-	grep -q "VPN node certificate n2: INVALID: revoked in $D/nodes.txt" "$W/out" ||
+	grep -q "VPN node certificate n2: INVALID: revoked by the revocation list of $D (version 2)" "$W/out" ||
 		bad "verify does not say the node certificate is revoked: $(cat "$W/out")"
 	expect_error 1 "node n2 already exists" "$MQTTIP" pki issue "$D" n2 --addr 10.0.1.3
 	# A revoked node's address may be given again.
@@ -239,10 +247,292 @@ part_errors() {
 	ok "revocation and foreign certificates"
 }
 
+# at_time OFFSET CMD...: CMD on a clock moved by OFFSET (libfaketime, preloaded: in a sanitizer
+# build ASan must accept not being first in the library list)
+at_time() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" faketime "$@"
+}
+
+# --- VPN revocation list, read as PROTOCOL.md 4.8.1 lays it out ---
+
+# be FILE OFFSET LEN: the big-endian integer at OFFSET
+be() { od -A n -t u1 -j "$2" -N "$3" "$1" | awk '{ for (i = 1; i <= NF; i++) v = v * 256 + $i } END { printf "%d\n", v }'; }
+hexat() { od -A n -t x1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
+# rl_check FILE PKI: magic, format, key id of the PKI's network CA, counts matching the length,
+# and the Ed25519 signature checked by openssl (the network CA's raw key wrapped as SPKI).
+rl_check() {
+	local f=$1 p=$2 len ns nk
+	len=$(stat -c %s "$f")
+	[ "$(hexat "$f" 0 4)" = 4d515201 ] || { bad "$f: magic/format $(hexat "$f" 0 4)"; return; }
+	block "$p/network-ca.pub" "MQTTIP NETWORK CA" >"$W/ca.raw"
+	[ "$(hexat "$f" 4 8)" = "$(sha256sum "$W/ca.raw" | cut -c1-16)" ] || bad "$f: key id"
+	ns=$(be "$f" 28 2)
+	nk=$(be "$f" 30 2)
+	[ "$len" = $((96 + 8 * ns + 32 * nk)) ] || bad "$f: $len bytes for $ns serials and $nk keys"
+	{ printf '\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00'; cat "$W/ca.raw"; } >"$W/ca.der"
+	head -c $((len - 64)) "$f" >"$W/rl.msg"
+	tail -c 64 "$f" >"$W/rl.sig"
+	openssl pkeyutl -verify -pubin -inkey "$W/ca.der" -keyform DER -rawin -in "$W/rl.msg" \
+		-sigfile "$W/rl.sig" >/dev/null 2>&1 || bad "$f: openssl does not accept the signature"
+}
+show_field() { "$MQTTIP" pki show "$1" | awk -v k="$2" '$1 == k { print $NF; exit }'; }
+x25519_of() { "$MQTTIP" pki show "$1" | awk '$1 == "x25519" { print $3; exit }'; }
+block() { sed -n "/^-----BEGIN $2-----\$/,/^-----END $2-----\$/p" "$1" | sed '1d;$d' | base64 -d; }
+epoch() { date -d "$1" +%s; }
+
+part_revocation() {
+	local R=$D/revocation.bin t0 last nb
+	[ -f "$R" ] && [ -f "$D/revoked.txt" ] || bad "init wrote no revocation.bin / revoked.txt"
+	rl_check "$R" "$D"
+	[ "$(be "$R" 12 8)" = 1 ] && [ "$(stat -c %s "$R")" = 96 ] || bad "init's list is not version 1, empty"
+	[ "$(show_field "$D/nodes/gw1/node.cert" serial)" = 1 ] &&
+		[ "$(show_field "$D/nodes/n2/node.cert" serial)" = 2 ] || bad "serials are not 1, 2"
+	block "$N/gw1.bundle" "MQTTIP REVOCATION LIST" | cmp -s - "$R" || bad "gw1.bundle lacks the list"
+	ok "init: list version 1, empty, signed by the network CA; serials 1, 2; bundles carry it"
+
+	key=$(x25519_of "$D/nodes/n2/node.cert")
+	t0=$(date +%s)
+	"$MQTTIP" pki revoke "$D" n2 >"$W/out" || bad "revoke n2 failed"
+	rl_check "$R" "$D"
+	[ "$(be "$R" 12 8)" = 2 ] || bad "revoke did not make version 2: $(be "$R" 12 8)"
+	[ "$(be "$R" 28 2) $(be "$R" 30 2)" = "0 1" ] || bad "list holds not exactly one key"
+	[ "$(hexat "$R" 32 32)" = "$key" ] || bad "the listed key is not n2's ($key)"
+	issued=$(be "$R" 20 8)
+	[ "$issued" -ge "$t0" ] && [ "$issued" -le $((t0 + 5)) ] || bad "issued_at $issued, revoked at $t0"
+	block "$N/gw1.bundle" "MQTTIP REVOCATION LIST" | cmp -s - "$R" || bad "gw1.bundle has an old list"
+	block "$N/revocation.list" "MQTTIP REVOCATION LIST" | cmp -s - "$R" || bad "gw1/revocation.list is old"
+	"$MQTTIP" pki verify "$D" "$N/gw1.bundle" >/dev/null || bad "gw1's bundle no longer verifies"
+	ok "revoke: list version 2 names n2's key, signed; gw1's bundle and revocation.list updated"
+
+	"$MQTTIP" pki revocation "$D" >"$W/rev.list" || bad "pki revocation failed"
+	block "$W/rev.list" "MQTTIP REVOCATION LIST" | cmp -s - "$R" || bad "pki revocation printed another list"
+	grep -q "^# key $key n2\$" "$W/rev.list" || bad "pki revocation does not name n2: $(cat "$W/rev.list")"
+	[ "$(show_field "$W/rev.list" version)" = 2 ] || bad "show does not read the printed list"
+	"$MQTTIP" pki show "$R" | grep -q "key          $key" || bad "show revocation.bin lacks the key"
+	"$MQTTIP" pki verify "$D" "$W/rev.list" | grep -q "VPN revocation list version 2: valid" ||
+		bad "verify does not accept the list"
+	block "$D/nodes/n2/n2.bundle" "MQTTIP REVOCATION LIST" >"$W/v1.bin"
+	"$MQTTIP" pki verify "$D" "$W/v1.bin" >"$W/out"
+	grep -q "WARNING: $D holds version 2" "$W/out" || bad "verify does not flag an older list: $(cat "$W/out")"
+	ok "pki revocation prints the list (names its entries); show and verify read it"
+
+	last=$(epoch "$(openssl crl -in "$D/broker/crl.pem" -noout -lastupdate | cut -d= -f2)")
+	[ "$last" -ge $((t0 - 305)) ] && [ "$last" -le $((t0 - 295)) ] ||
+		bad "the CRL's lastUpdate is $((t0 - last)) s before the revocation, want 300"
+	nb=$(epoch "$(openssl x509 -in "$N/client.crt" -noout -startdate | cut -d= -f2)")
+	made=$(stat -c %Y "$N/client.crt")
+	[ "$nb" -ge $((made - 305)) ] && [ "$nb" -le $((made - 295)) ] ||
+		bad "the client certificate is dated $((made - nb)) s back, want 300 as the CRL"
+	ok "the CRL is dated 300 s back, as the certificates"
+
+	# tampered list: refused wherever it is read, with what to do
+	cp -a "$D" "$W/t1"
+	printf '\x03' | dd of="$W/t1/revocation.bin" bs=1 seek=40 conv=notrunc 2>/dev/null
+	expect_error 1 "revocation.bin: bad revocation list signature; restore the file" \
+		"$MQTTIP" pki issue "$W/t1" n3 --addr 10.0.1.9
+	expect_error 1 "revocation.bin: bad revocation list signature" "$MQTTIP" pki revoke "$W/t1" gw1
+	# another network's list
+	"$MQTTIP" pki init "$W/other" >/dev/null
+	"$MQTTIP" pki verify "$D" "$W/other/revocation.bin" >"$W/out" && bad "verify accepts a foreign list"
+	grep -q "VPN revocation list: INVALID: revocation list signed by another CA" "$W/out" ||
+		bad "verify: $(cat "$W/out")"
+	ok "tampered and foreign lists refused"
+
+	# warnings: a certificate about to expire, a CRL dated in the future
+	"$MQTTIP" pki issue "$D" n3 --addr 10.0.1.9 --days 10 >/dev/null
+	"$MQTTIP" pki show "$D/nodes/n3/node.cert" | grep -Eq "WARNING: this certificate expires in (9|10) days" ||
+		bad "show does not warn about a node certificate expiring in 10 days"
+	"$MQTTIP" pki verify "$D" "$D/nodes/n3/n3.bundle" >"$W/out" || bad "verify: $(cat "$W/out")"
+	[ "$(grep -Ec "WARNING: this .* expires in (9|10) days" "$W/out")" = 2 ] ||
+		bad "verify does not warn about both certificates of n3: $(cat "$W/out")"
+	"$MQTTIP" pki show "$N/client.crt" | grep -q WARNING && bad "show warns about a valid certificate"
+	cp -a "$D" "$W/skew"
+	at_time '+10 minutes' "$MQTTIP" pki revoke "$W/skew" n3 >/dev/null
+	"$MQTTIP" pki show "$W/skew/broker/crl.pem" >"$W/out"
+	grep -Eq "WARNING: the CRL's this update .* lies [0-9]+ (seconds|minutes) in the future: a broker with this clock refuses every client" \
+		"$W/out" || bad "show says nothing about a CRL dated in the future: $(cat "$W/out")"
+	"$MQTTIP" pki verify "$W/skew" "$N/client.crt" >"$W/out" && bad "verify accepts with a future CRL"
+	grep -q "$W/skew/broker/crl.pem: WARNING: the CRL's this update" "$W/out" ||
+		bad "verify says nothing about the CRL: $(cat "$W/out")"
+	at_time '-1 days' "$MQTTIP" pki show "$N/node.cert" | grep -q "WARNING: this certificate is not valid before" ||
+		bad "show does not warn about a certificate not yet valid"
+	ok "show and verify warn about a CRL and a certificate not yet valid"
+	ok "show and verify warn about certificates expiring within 30 days"
+}
+
+part_renew() {
+	local n2key old_pub
+	cp "$N/node.cert" "$W/gw1-old.cert"
+	cp "$N/client.crt" "$W/gw1-old.crt"
+	key=$(x25519_of "$N/node.cert")
+	"$MQTTIP" pki renew "$D" gw1 >"$W/out" || bad "renew gw1 failed: $(cat "$W/out")"
+	grep -q "node gw1 renewed: VPN serial 1 -> 3" "$W/out" || bad "renew said: $(cat "$W/out")"
+	[ "$(show_field "$N/node.cert" serial)" = 3 ] || bad "renewed serial is not 3"
+	[ "$(x25519_of "$N/node.cert")" = "$key" ] || bad "renew changed the X25519 key"
+	diff <("$MQTTIP" pki show "$W/gw1-old.cert" | grep -E "name|address|route") \
+		<("$MQTTIP" pki show "$N/node.cert" | grep -E "name|address|route") >/dev/null ||
+		bad "renew changed the name, addresses or routes"
+	[ "$(openssl x509 -in "$N/client.crt" -noout -pubkey)" = "$(openssl x509 -in "$W/gw1-old.crt" -noout -pubkey)" ] ||
+		bad "renew changed the client key"
+	[ "$(openssl x509 -in "$N/client.crt" -noout -serial)" != "$(openssl x509 -in "$W/gw1-old.crt" -noout -serial)" ] ||
+		bad "the client certificate kept its serial"
+	[ "$(openssl x509 -in "$N/client.crt" -noout -ext subjectAltName)" = "$(openssl x509 -in "$W/gw1-old.crt" -noout -ext subjectAltName)" ] ||
+		bad "renew changed the client certificate's addresses"
+	[ "$(openssl pkey -in "$N/client.key" -pubout)" = "$(openssl x509 -in "$N/client.crt" -noout -pubkey)" ] ||
+		bad "client.key no longer matches client.crt"
+	openssl verify -purpose sslclient -CAfile "$D/broker/ca.crt" "$N/client.crt" >/dev/null ||
+		bad "openssl does not accept the renewed client certificate"
+	"$MQTTIP" pki verify "$D" "$N/gw1.bundle" >/dev/null || bad "the renewed bundle does not verify"
+	"$MQTTIP" pki verify "$D" "$W/gw1-old.cert" >/dev/null || bad "a same-key renewal revoked the old certificate"
+	grep -q "^node gw1 valid .* 3 .*$key\$" "$D/nodes.txt" || bad "nodes.txt: $(grep gw1 "$D/nodes.txt")"
+	[ "$(be "$D/revocation.bin" 12 8)" = 1 ] || bad "a same-key renewal changed the revocation list"
+	ok "renew: serial 1 -> 3 (above every serial), same keys, name, addresses, routes; old certificate not revoked"
+
+	"$MQTTIP" pki renew "$D" gw1 --days 10 >/dev/null || bad "renew --days 10 failed"
+	[ "$(show_field "$N/node.cert" serial)" = 4 ] || bad "second renewal's serial is not 4"
+	"$MQTTIP" pki show "$N/gw1.bundle" | grep -Eq "WARNING: this certificate expires in (9|10) days" ||
+		bad "show does not warn about the 10-day certificate"
+
+	n2key=$(x25519_of "$D/nodes/n2/node.cert")
+	cp "$D/nodes/n2/n2.bundle" "$W/n2-old.bundle"
+	cp "$D/nodes/n2/client.crt" "$W/n2-old.crt"
+	"$MQTTIP" pki renew "$D" n2 --new-key >"$W/out" || bad "renew --new-key failed: $(cat "$W/out")"
+	[ "$(x25519_of "$D/nodes/n2/node.cert")" != "$n2key" ] || bad "--new-key kept the X25519 key"
+	[ "$(openssl x509 -in "$D/nodes/n2/client.crt" -noout -pubkey)" != "$(openssl x509 -in "$W/n2-old.crt" -noout -pubkey)" ] ||
+		bad "--new-key kept the client key"
+	rl_check "$D/revocation.bin" "$D"
+	[ "$(be "$D/revocation.bin" 12 8)" = 2 ] && [ "$(hexat "$D/revocation.bin" 32 32)" = "$n2key" ] ||
+		bad "--new-key did not put the old key on list version 2"
+	out=$(openssl verify -crl_check -CRLfile "$D/broker/crl.pem" -CAfile "$D/broker/ca.crt" "$W/n2-old.crt" 2>&1) &&
+		bad "the old client certificate is not on the CRL"
+	grep -q "certificate revoked" <<<"$out" || bad "openssl: $out"
+	openssl verify -crl_check -CRLfile "$D/broker/crl.pem" -CAfile "$D/broker/ca.crt" \
+		"$D/nodes/n2/client.crt" >/dev/null || bad "the new client certificate is refused"
+	"$MQTTIP" pki verify "$D" "$D/nodes/n2/n2.bundle" >/dev/null || bad "the new n2 bundle does not verify"
+	"$MQTTIP" pki verify "$D" "$W/n2-old.bundle" >"$W/out" && bad "the old n2 bundle still verifies"
+	grep -q "VPN node certificate n2: INVALID: revoked by the revocation list" "$W/out" || bad "verify: $(cat "$W/out")"
+	ok "renew --new-key: new keys; old key on the revocation list, old client certificate on the CRL"
+
+	# keys only in the bundle: renewed from there, no key file put back; no keys at all: certificates only
+	rm "$N/node.key" "$N/client.key"
+	"$MQTTIP" pki renew "$D" gw1 >/dev/null || bad "renew from the bundle's keys failed"
+	[ ! -e "$N/node.key" ] && [ ! -e "$N/client.key" ] || bad "renew put back removed key files"
+	"$MQTTIP" pki verify "$D" "$N/gw1.bundle" >/dev/null || bad "bundle renewed from its own keys does not verify"
+	rm "$N/gw1.bundle"
+	"$MQTTIP" pki renew "$D" gw1 >"$W/out" || bad "renew without private keys failed"
+	grep -q "no bundle was written" "$W/out" && [ ! -e "$N/gw1.bundle" ] || bad "renew without keys: $(cat "$W/out")"
+	[ "$(x25519_of "$N/node.cert")" = "$key" ] || bad "renew without keys changed the key"
+	ok "renew with the keys only in the bundle, or nowhere (certificates only)"
+
+	"$MQTTIP" pki revoke "$D" n2 >/dev/null
+	expect_error 1 "node n2 is revoked and cannot be renewed" "$MQTTIP" pki renew "$D" n2
+	expect_error 1 "no node nobody in $D/nodes.txt" "$MQTTIP" pki renew "$D" nobody
+	expect_error 2 "--days 40000: give a whole number" "$MQTTIP" pki renew "$D" gw1 --days 40000
+	expect_error 1 "--days 3660 outlives the CAs" "$MQTTIP" pki renew "$D" gw1 --days 3660
+	expect_error 2 "'bad name' is not a node name" "$MQTTIP" pki renew "$D" "bad name"
+	expect_error 1 "node gw1 already exists" "$MQTTIP" pki issue "$D" gw1 --addr 10.0.1.9
+	rm "$N/client.crt"
+	expect_error 1 "cannot read $N/client.crt .*renew with --new-key" "$MQTTIP" pki renew "$D" gw1
+	"$MQTTIP" pki renew --help | grep -q -- "--new-key" || bad "renew --help lacks --new-key"
+	ok "renew refusals"
+}
+
+part_brokerdir() {
+	local E=$W/etc E2=$W/etc2 before
+	install -d -m 0755 "$E" "$E2"
+	install -m 0644 "$D/broker/ca.crt" "$D/broker/crl.pem" "$D/broker/policy" "$E/"
+	install -m 0644 "$D/broker/ca.crt" "$D/broker/crl.pem" "$D/broker/policy" "$E2/"
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody:nogroup "$E/policy"
+		chgrp nogroup "$E/crl.pem"
+	fi
+	chmod 0640 "$E/policy"
+	chmod 0604 "$E/crl.pem"
+	before=$(stat -c '%n %U:%G %a' "$E"/*)
+
+	"$MQTTIP" pki revoke "$D" n2 --broker-dir "$E" >"$W/out" || bad "revoke --broker-dir failed: $(cat "$W/out")"
+	for f in ca.crt crl.pem policy; do
+		cmp -s "$D/broker/$f" "$E/$f" || bad "--broker-dir did not write $f"
+	done
+	grep -qx "deny n2" "$E/policy" || bad "the broker's policy lacks deny n2"
+	[ "$(stat -c '%n %U:%G %a' "$E"/*)" = "$before" ] ||
+		bad "owner, group or mode changed: $before -> $(stat -c '%n %U:%G %a' "$E"/*)"
+	grep -q "written to $E (owner, group and mode kept)" "$W/out" || bad "revoke said: $(cat "$W/out")"
+	ls "$E" | grep -q tmp && bad "temporary files left in $E"
+	ok "revoke --broker-dir: crl.pem, policy, ca.crt written there, owner/group/mode kept"
+
+	# without --broker-dir: the printed commands, run as printed (to another directory)
+	"$MQTTIP" pki issue "$D" gw2 --addr 10.0.1.7 --route 192.168.9.0/24 >"$W/out"
+	"$MQTTIP" pki revoke "$D" gw2 >>"$W/out"
+	grep -q "^  cp $D/broker/crl.pem $D/broker/policy /etc/mosquitto/mqttip/\$" "$W/out" ||
+		bad "revoke prints no copy command: $(cat "$W/out")"
+	grep -q "^  systemctl reload mosquitto\$" "$W/out" || bad "no reload command printed"
+	grep "^  cp " "$W/out" | tail -1 | sed "s|/etc/mosquitto/mqttip/|$E2/|" | sh -e
+	cmp -s "$D/broker/crl.pem" "$E2/crl.pem" && cmp -s "$D/broker/policy" "$E2/policy" ||
+		bad "the printed copy command did not bring the files over"
+	"$MQTTIP" pki issue "$D" n9 --addr 10.0.1.8 >"$W/out"
+	grep -q "cp " "$W/out" && bad "issue of a plain node prints copy commands: $(cat "$W/out")"
+	ok "without --broker-dir: the printed copy command works; nothing printed when nothing changed"
+
+	"$MQTTIP" pki issue "$D" gw3 --addr 10.0.1.10 --route 192.168.7.0/24 --broker-dir "$E" >/dev/null ||
+		bad "issue --broker-dir failed"
+	grep -qx "route gw3 192.168.7.0/24" "$E/policy" || bad "issue --broker-dir: no route line there"
+	"$MQTTIP" pki renew "$D" gw3 --new-key --broker-dir "$E" >/dev/null || bad "renew --broker-dir failed"
+	cmp -s "$D/broker/crl.pem" "$E/crl.pem" || bad "renew --new-key --broker-dir did not write the CRL"
+	[ "$(stat -c '%n %U:%G %a' "$E"/*)" = "$before" ] || bad "issue/renew changed owner, group or mode"
+	ok "issue and renew --broker-dir"
+
+	cp "$D/nodes.txt" "$W/nodes.before"
+	expect_error 1 "--broker-dir $W/none is not a directory; give the directory mosquitto reads" \
+		"$MQTTIP" pki revoke "$D" gw1 --broker-dir "$W/none"
+	cmp -s "$D/nodes.txt" "$W/nodes.before" || bad "a refused --broker-dir still revoked gw1"
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+		chmod 755 "$W"
+		expect_error 1 "--broker-dir $E is not writable" \
+			setpriv --reuid=nobody --regid=nogroup --clear-groups "$MQTTIP" pki revoke "$D" gw1 --broker-dir "$E"
+	fi
+}
+
+part_full() {
+	local F=$W/full i
+	"$MQTTIP" pki init "$F" --net 10.5.0.0/24 >/dev/null
+	for i in $(seq 1 61); do
+		"$MQTTIP" pki issue "$F" "n$i" --addr "10.5.0.$((i + 1))" >/dev/null || bad "issue n$i"
+	done
+	"$MQTTIP" pki issue "$F" n62 --addr 10.5.0.63 --days 730 >/dev/null || bad "issue n62"
+	# bundles are refreshed at every revocation: without them the loop is fast
+	rm -f "$F"/nodes/*/*.bundle "$F"/nodes/*/revocation.list
+	for i in $(seq 1 61); do
+		"$MQTTIP" pki revoke "$F" "n$i" >/dev/null || bad "revoke n$i"
+	done
+	[ "$(stat -c %s "$F/revocation.bin")" = 2048 ] || bad "61 keys do not fill 2048 bytes"
+	rl_check "$F/revocation.bin" "$F"
+	cp -a "$F" "$W/full.before"
+	expect_error 1 "the VPN revocation list would hold 62 keys and 0 serials \(2080 bytes, more than its 2048\); nothing was changed" \
+		"$MQTTIP" pki revoke "$F" n62
+	diff -r "$F" "$W/full.before" >/dev/null || bad "a refused revocation changed files"
+	ok "a list over 2048 bytes is refused and nothing changes"
+	# a year and two days later n1 .. n61 have expired (365 days), n62 not (730)
+	at_time '+367 days' "$MQTTIP" pki revoke "$F" n62 >/dev/null || bad "revoke after expiry"
+	[ "$(be "$F/revocation.bin" 30 2)" = 1 ] && [ "$(be "$F/revocation.bin" 12 8)" = 63 ] ||
+		bad "entries of expired certificates stayed: $(be "$F/revocation.bin" 30 2) keys"
+	ok "entries of certificates expired for a day leave the list"
+}
+
+case "$PART" in
+revocation | full)
+	command -v faketime >/dev/null ||
+		{ echo "SKIP: faketime not installed (scripts/install-deps.sh): it dates the PKI's files"; exit 77; }
+	;;
+esac
 setup
 case "$PART" in
 files) part_files ;;
 errors) part_errors ;;
+revocation) part_revocation ;;
+renew) part_renew ;;
+brokerdir) part_brokerdir ;;
+full) part_full ;;
 *) bad "unknown part '$PART'" ;;
 esac
 

@@ -21,7 +21,8 @@ table=$(rv32_sym_size "$p" mcu_peer_table)
 echo "one peer's state: $one bytes (budget $budget_one_peer)"
 echo "16-peer table:    $table bytes (budget $budget_16_peers)"
 echo "handshake rate limiter: $(rv32_sym_size "$p" mcu_ratelimit) bytes;" \
-	"legacy nonce cache: $(rv32_sym_size "$p" mcu_legacy_nonces) bytes"
+	"legacy nonce cache: $(rv32_sym_size "$p" mcu_legacy_nonces) bytes;" \
+	"revocation list held: $(rv32_sym_size "$p" mcu_revocation) bytes"
 [ "$one" -le "$budget_one_peer" ] && [ "$table" -le "$budget_16_peers" ] || {
 	echo "mcu-build: peer state over the RAM budget" >&2
 	exit 1

@@ -3,8 +3,10 @@
 #include "legacy.h"
 #include "peer.h"
 #include "ratelimit.h"
+#include "revocation.h"
 
 struct peer mcu_one_peer;
 struct peer mcu_peer_table[16];
 struct ratelimit mcu_ratelimit;
 struct legacy_nonce_cache mcu_legacy_nonces;
+struct revocation mcu_revocation;
