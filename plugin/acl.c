@@ -166,7 +166,14 @@ static enum prefix_match match_prefix(const char *prefix, size_t plen, const cha
 	return wild ? PM_WILDCARD : PM_EXACT;
 }
 
+/* An address level of a secure-mode filter, in the topic spelling (netaddr_topic_parse). */
 static bool level_address(const struct level *l, struct netaddr *a)
+{
+	return netaddr_topic_parse(l->p, l->len, a) == 0;
+}
+
+/* The legacy inbox level keeps MQTT_VPN's dotted quad (topic.h). */
+static bool legacy_level_address(const struct level *l, struct netaddr *a)
 {
 	return netaddr_parse(l->p, l->len, a) == 0;
 }
@@ -204,11 +211,10 @@ static bool inside_filter_ok(const struct acl_config *cfg, const struct acl_subj
 		       any_sender_level(&l[2]);
 	if (level_is(&l[0], "cert"))
 		return n == 2 && any_sender_level(&l[1]);
-	if (!level_address(&l[0], &a) || !may_read_inbox(s, &a))
-		return false;
 	if (n == 1)
-		return cfg->legacy;
-	return n == 2 && any_sender_level(&l[1]);
+		return cfg->legacy && legacy_level_address(&l[0], &a) && may_read_inbox(s, &a);
+	return n == 2 && level_address(&l[0], &a) && may_read_inbox(s, &a) &&
+	       any_sender_level(&l[1]);
 }
 
 enum acl_verdict acl_subscribe(const struct acl_config *cfg, const struct acl_subject *s,
