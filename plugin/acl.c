@@ -49,6 +49,17 @@ bool acl_owns(const struct acl_subject *s, const struct netaddr *a)
 	return false;
 }
 
+/* A bridge publishes the directory entries of the nodes it carries (policy "bridge"). */
+static bool bridges(const struct acl_subject *s, const struct netaddr *a)
+{
+	for (uint8_t i = 0; i < s->rights->nroutes; i++) {
+		if (s->rights->routes[i].bridge &&
+		    netaddr_in_prefix(a, &s->rights->routes[i].prefix, s->rights->routes[i].len))
+			return true;
+	}
+	return false;
+}
+
 static bool may_read_inbox(const struct acl_subject *s, const struct netaddr *dst)
 {
 	return acl_owns(s, dst) || netaddr_is_broadcast(dst);
@@ -85,7 +96,7 @@ enum acl_verdict acl_write(const struct acl_config *cfg, const struct acl_subjec
 	case TOPIC_KX:
 		return allow_if(!retain && acl_owns(s, &t.src));
 	case TOPIC_CERT:
-		return allow_if(usable(s) && owns_san(s, &t.dst));
+		return allow_if(usable(s) && (owns_san(s, &t.dst) || bridges(s, &t.dst)));
 	case TOPIC_LEGACY:
 		return allow_if(!retain && cfg->legacy && usable(s) && s->rights->legacy);
 	case TOPIC_INVALID:

@@ -161,5 +161,42 @@ int main(void)
 	CHECK(policy_parse("route g 010.0.0.0/8\n", 20, &p, err, sizeof(err)) != 0);
 	CHECK(policy_parse("admin a b\n", 10, &p, err, sizeof(err)) != 0);
 	CHECK(policy_parse("admin a\0b\n", 10, &p, err, sizeof(err)) != 0);
+	CHECK(policy_parse("bridge b\n", 9, &p, err, sizeof(err)) != 0);
+
+	/* A bridge (policy "bridge"): speaks for the other broker's nodes inside its prefix, their
+	 * directory entries included, and for nothing outside it; a route does not cover entries.
+	 */
+	{
+		const char *btext = "bridge br-a 10.9.1.0/24\nbridge br-a fd00:1::/64\n";
+		struct identity id_br = {0};
+		struct policy_rights rights_br;
+		struct acl_subject br = {&id_br, &rights_br, false};
+
+		strcpy(id_br.name, "br-a");
+		CHECK(policy_parse(btext, strlen(btext), &p, err, sizeof(err)) == 0);
+		policy_lookup(&p, "br-a", &rights_br);
+		CHECK(rights_br.nroutes == 2 && rights_br.routes[0].bridge);
+		CHECK_EQ_INT(wr(&br, "mqttip/10-9-0-2/10-9-1-7", false), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/kx/fd00::2/fd00:1::7", false), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/cert/10-9-1-7", true), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/cert/fd00:1::7", true), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/10-9-1-7/10-9-0-2", false), ACL_DENY);
+		CHECK_EQ_INT(wr(&br, "mqttip/cert/10-9-0-2", true), ACL_DENY);
+		CHECK_EQ_INT(sub(&cfg, &br, "mqttip/10-9-1-7/+"), ACL_ALLOW);
+		CHECK_EQ_INT(sub(&cfg, &br, "mqttip/kx/10-9-1-7/+"), ACL_ALLOW);
+		CHECK_EQ_INT(sub(&cfg, &br, "mqttip/10-9-0-2/+"), ACL_DENY);
+		CHECK_EQ_INT(rd(&br, "mqttip/10-9-1-7/10-9-0-2"), ACL_ALLOW);
+		CHECK_EQ_INT(rd(&br, "mqttip/10-9-0-7/10-9-0-2"), ACL_DENY);
+		{
+			struct policy_rights as_route = rights_br;
+
+			as_route.routes[0].bridge = false;
+			CHECK(policy_rights_lost(&rights_br, &as_route));
+			br.rights = &as_route;
+			CHECK_EQ_INT(wr(&br, "mqttip/cert/10-9-1-7", true), ACL_DENY);
+			CHECK_EQ_INT(wr(&br, "mqttip/10-9-0-2/10-9-1-7", false), ACL_ALLOW);
+		}
+		policy_free(&p);
+	}
 	return check_done();
 }
