@@ -14,6 +14,7 @@ static const struct pki_subcommand {
      "DIR [--net PREFIX]... [--server-name NAME]... [--server-ip ADDR]... [--days N]"},
     {"issue", pki_issue, "DIR NAME --addr ADDR[/LEN]... [--route PREFIX]... [--days N] [--admin]"},
     {"revoke", pki_revoke, "DIR NAME"},
+    {"rabbitmq", pki_rabbitmq, "DIR [--prefix PREFIX] [--vhost VHOST] [--out FILE]"},
     {"show", pki_show, "FILE"},
     {"verify", pki_verify, "DIR FILE"},
 };

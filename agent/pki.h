@@ -7,6 +7,7 @@
 int pki_init(int argc, char **argv);
 int pki_issue(int argc, char **argv);
 int pki_revoke(int argc, char **argv);
+int pki_rabbitmq(int argc, char **argv);
 int pki_show(int argc, char **argv);
 int pki_verify(int argc, char **argv);
 
