@@ -10,6 +10,7 @@ packages=(
 	libcjson-dev liblwip-dev
 	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 	iproute2 iputils-ping iperf3 procps psmisc valgrind nftables
+	rabbitmq-server
 )
 
 missing=()
