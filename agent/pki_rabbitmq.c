@@ -52,6 +52,7 @@ static const char script_head[] =
     "}\n"
     "\n";
 
+/* The node's line of the script into out; with out NULL only checks that it can be written. */
 static int write_node(FILE *out, const char *prefix, const struct pki_node *n)
 {
 	struct rabbitmq_node rn = {n->name, n->addrs, n->n_addrs, n->routes, n->n_routes};
@@ -63,7 +64,7 @@ static int write_node(FILE *out, const char *prefix, const struct pki_node *n)
 		return pki_fail("out of memory");
 	if (rabbitmq_permissions(prefix, &rn, p, err, sizeof(err)) != 0) {
 		rc = pki_fail("%s", err);
-	} else {
+	} else if (out != NULL) {
 		fprintf(out, "node %s \\\n\t'%s' \\\n\t'%s' \\\n\t'%s' \\\n\t'%s' \\\n\t'%s'\n",
 			n->name, p->configure, p->write, p->read, p->topic_write, p->topic_read);
 	}
@@ -83,6 +84,13 @@ static int rabbitmq_run(const char *dir, const char *prefix, const char *vhost, 
 		return rc;
 	if (strchr(vhost, '\'') != NULL || vhost[0] == '\0')
 		return pki_fail("vhost '%s': must be non-empty and without a single quote", vhost);
+	/* Every node first, so that a refusal leaves no half script behind (stdout included). */
+	for (size_t i = 0; i < reg->n && !rc; i++) {
+		if (!reg->nodes[i].revoked)
+			rc = write_node(NULL, prefix, &reg->nodes[i]);
+	}
+	if (rc)
+		return rc;
 	if (path != NULL) {
 		if (!pki_path(tmp, "%s.tmp", path))
 			return pki_fail("output path %s too long", path);
