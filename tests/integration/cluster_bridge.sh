@@ -50,7 +50,17 @@ sed -i "s#^listener .*#listener $LAB_BROKER_PORT $B_IP#; s#^plugin_opt_policy_fi
 # The metrics tick (and with it the Prometheus file) needs global plugin settings (DESIGN.md).
 sed -i '/^plugin_opt_metrics_interval 2$/d; s/^per_listener_settings true$/per_listener_settings false/' \
 	"$LAB_DIR/b.conf"
-ip netns exec "$ns_b" mosquitto -c "$LAB_DIR/b.conf" >>"$LAB_DIR/broker-b.log" 2>&1 &
+# broker NS CONF LOG: mosquitto in NS, with the ASan runtime first in a sanitizer build.
+broker() {
+	if [ -n "${MQTTIP_BROKER_PRELOAD:-}" ]; then
+		LD_PRELOAD="$MQTTIP_BROKER_PRELOAD" \
+			ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:halt_on_error=1" \
+			ip netns exec "$1" mosquitto -c "$2" >>"$3" 2>&1 &
+	else
+		ip netns exec "$1" mosquitto -c "$2" >>"$3" 2>&1 &
+	fi
+}
+broker "$ns_b" "$LAB_DIR/b.conf" "$LAB_DIR/broker-b.log"
 LAB_PIDS+=($!)
 
 # Broker A: the lab's broker plus the bridge (conf/mosquitto-bridge.conf, this lab's nodes).
@@ -77,7 +87,7 @@ lab_broker_conf "$LAB_DIR/mosquitto.conf"
 	done
 	echo "topic mqttip/cert/+ both 1"
 } >>"$LAB_DIR/mosquitto.conf"
-ip netns exec "$(lab_bns)" mosquitto -c "$LAB_DIR/mosquitto.conf" >>"$LAB_DIR/broker.log" 2>&1 &
+broker "$(lab_bns)" "$LAB_DIR/mosquitto.conf" "$LAB_DIR/broker.log"
 LAB_BROKER_PID=$!
 for _ in $(seq 1 100); do
 	grep -q "as bridge-a" "$LAB_DIR/broker-b.log" 2>/dev/null && break
