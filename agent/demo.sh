@@ -45,6 +45,7 @@ fi
 
 ns_node() { echo "$NAME-n$1"; }
 addr4() { echo "$NET4.$1"; }
+taddr4() { addr4 "$1" | tr . -; } # as secure-mode topics spell it (docs/PROTOCOL.md 2.1)
 addr6() { echo "${ULA}$1"; }
 in_ns() {
 	local ns=$1
@@ -383,7 +384,7 @@ done
 # Each agent publishes its certificate (retained) under each address: the directory.
 expected_entries=()
 for i in $(seq 1 "$NODES"); do
-	expected_entries+=("mqttip/cert/$(addr4 "$i")" "mqttip/cert/$(addr6 "$i")")
+	expected_entries+=("mqttip/cert/$(taddr4 "$i")" "mqttip/cert/$(addr6 "$i")")
 done
 directory_complete() {
 	local got e
@@ -453,7 +454,7 @@ done
 # The control: mallory, a valid node, publishes the marker in the clear under her own address.
 # The broker lets her (the topic is hers), n2 drops it, and the spy must see it: that shows the
 # search below would find the marker if it travelled in the clear.
-CONTROL_TOPIC="mqttip/$(addr4 2)/$NET4.66"
+CONTROL_TOPIC="mqttip/$(taddr4 2)/$(taddr4 66)"
 # shellcheck disable=SC2046
 in_ns "$NS_BR" mosquitto_pub $(observer | sed 's#/observer/#/mallory/#g') -i mallory \
 	-t "$CONTROL_TOPIC" -m "$MARKER" 2>/dev/null
@@ -492,14 +493,14 @@ ok "the broker forwards ciphertext it cannot read"
 # ---------------------------------------------------------------------------------------------
 step "the broker refuses what a certificate does not allow (the plugin's ACL)"
 MALLORY="$(observer | sed 's#/observer/#/mallory/#g') -i mallory -V mqttv5"
-cmd "mosquitto_pub <mallory's certificate> -t mqttip/$(addr4 2)/$(addr4 1) -m forged"
+cmd "mosquitto_pub <mallory's certificate> -t mqttip/$(taddr4 2)/$(taddr4 1) -m forged"
 # shellcheck disable=SC2086
-out=$(in_ns "$NS_BR" mosquitto_pub $MALLORY -q 1 -t "mqttip/$(addr4 2)/$(addr4 1)" -m forged 2>&1)
+out=$(in_ns "$NS_BR" mosquitto_pub $MALLORY -q 1 -t "mqttip/$(taddr4 2)/$(taddr4 1)" -m forged 2>&1)
 indent <<<"$out"
 grep -q "Not authorized" <<<"$out" || fail "the broker did not refuse mallory's forged source"
-cmd "mosquitto_sub <mallory's certificate> -t 'mqttip/$(addr4 2)/+'"
+cmd "mosquitto_sub <mallory's certificate> -t 'mqttip/$(taddr4 2)/+'"
 # shellcheck disable=SC2086
-out=$(in_ns "$NS_BR" mosquitto_sub $MALLORY -t "mqttip/$(addr4 2)/+" -W 2 2>&1)
+out=$(in_ns "$NS_BR" mosquitto_sub $MALLORY -t "mqttip/$(taddr4 2)/+" -W 2 2>&1)
 indent <<<"$out"
 grep -q "denied" <<<"$out" || fail "the broker let mallory subscribe to n2's inbox"
 say "(mallory may only publish from $NET4.66 and read what is addressed to $NET4.66)"

@@ -17,6 +17,7 @@ static const struct pki_subcommand {
     {"revoke", pki_revoke, "DIR NAME [--broker-dir DIR]"},
     {"renew", pki_renew, "DIR NAME [--days N] [--new-key] [--broker-dir DIR]"},
     {"revocation", pki_revocation, "DIR"},
+    {"rabbitmq", pki_rabbitmq, "DIR [--prefix PREFIX] [--vhost VHOST] [--out FILE]"},
     {"show", pki_show, "FILE"},
     {"verify", pki_verify, "DIR FILE"},
 };

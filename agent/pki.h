@@ -9,6 +9,7 @@ int pki_issue(int argc, char **argv);
 int pki_revoke(int argc, char **argv);
 int pki_renew(int argc, char **argv);
 int pki_revocation(int argc, char **argv);
+int pki_rabbitmq(int argc, char **argv);
 int pki_show(int argc, char **argv);
 int pki_verify(int argc, char **argv);
 

@@ -222,7 +222,8 @@ static int write_broker(const char *dir, const struct pki_flag *names, const str
 			"#   deny NAME           revoked: refused at connect, dropped on reload\n"
 			"#   admin NAME          may read $SYS/broker/mqttip/#\n"
 			"#   legacy NAME         may publish legacy MQTT_VPN messages\n"
-			"#   route NAME PREFIX   extra prefix routed by the gateway NAME\n");
+			"#   route NAME PREFIX   extra prefix routed by the gateway NAME\n"
+			"#   bridge NAME PREFIX  broker bridge NAME carries the nodes in PREFIX\n");
 	if (!pki_path(path, "%s/%s", dir, PKI_F_POLICY))
 		goto out;
 	rc = pki_write_text(path, &policy, PKI_MODE_PUBLIC);

@@ -5,7 +5,7 @@
  *                        enc(s)(48) | enc(timestamp(12) || certificate)(12+n+16) | mac1(16)
  *   response   (type 2): type | version | reserved(2) = 0 | sender_index(4) | receiver_index(4) |
  *                        e(32) | enc(empty)(16) | mac1(16)
- * Prologue = "mqttip/1" || network_id(32) || initiator_addr16 || responder_addr16, the addresses
+ * Prologue = "mqttip/2" || network_id(32) || initiator_addr16 || responder_addr16, the addresses
  * being those of the kx topic, so a message moved to another topic pair or network fails to
  * decrypt. mac1 = HMAC-SHA-256(SHA-256("mac1----" || receiver static public), bytes before
  * mac1)[0..16).

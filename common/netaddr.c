@@ -248,6 +248,47 @@ size_t netaddr_format(const struct netaddr *a, char *buf, size_t cap)
 	return n;
 }
 
+/* The topic spelling is the canonical text with one byte substituted, so it inherits the
+ * canonical form's bijection: IPv4 texts never hold '-', IPv6 texts hold '.' only when mapped. */
+int netaddr_topic_parse(const char *text, size_t len, struct netaddr *out)
+{
+	char dotted[IPV4_TEXT_MAX];
+	struct netaddr a;
+
+	if (memchr(text, '.', len) != NULL)
+		return -1;
+	if (memchr(text, '-', len) == NULL) {
+		if (netaddr_parse(text, len, &a) != 0 || a.family != 6)
+			return -1;
+	} else {
+		if (len > IPV4_TEXT_MAX)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			dotted[i] = text[i] == '-' ? '.' : text[i];
+		if (netaddr_parse(dotted, len, &a) != 0 || a.family != 4)
+			return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+size_t netaddr_topic_format(const struct netaddr *a, char *buf, size_t cap)
+{
+	size_t n = netaddr_format(a, buf, cap);
+
+	if (n == 0)
+		return 0;
+	if (a->family == 6 && memchr(buf, '.', n) != NULL) {
+		buf[0] = '\0';
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '.')
+			buf[i] = '-';
+	}
+	return n;
+}
+
 int netaddr_parse_prefix(const char *text, size_t len, struct netaddr *out, uint8_t *prefix_len)
 {
 	const char *slash = memchr(text, '/', len);

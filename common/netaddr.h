@@ -22,6 +22,14 @@ struct netaddr {
 int netaddr_parse(const char *text, size_t len, struct netaddr *out);
 /* Writes the canonical text and a NUL; returns its length, or 0 if cap is too small. */
 size_t netaddr_format(const struct netaddr *a, char *buf, size_t cap);
+/* The topic-level spelling of PROTOCOL.md section 2.1 (secure-mode topics, protocol 2): IPv4 as
+ * the canonical dotted quad with '-' for '.' ("10-0-1-2"), IPv6 canonical as above. No brokers
+ * split or rewrite it (RabbitMQ turns '.' into a level separator). IPv4-mapped IPv6 addresses
+ * have no such spelling (their text holds a dotted quad): formatting gives 0, parsing refuses.
+ * netaddr_topic_parse reads exactly len bytes and accepts only what netaddr_topic_format writes;
+ * returns 0, or -1. netaddr_topic_format returns the length, or 0 (cap too small, unusable). */
+int netaddr_topic_parse(const char *text, size_t len, struct netaddr *out);
+size_t netaddr_topic_format(const struct netaddr *a, char *buf, size_t cap);
 /* "a.b.c.d/len" or "v6/len" (canonical address, decimal length without leading zeros, at most
  * 32 or 128). Host bits may be set: "10.1.2.3/24" is the address 10.1.2.3 with its prefix. */
 int netaddr_parse_prefix(const char *text, size_t len, struct netaddr *out, uint8_t *prefix_len);

@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 /* Versions and labels */
-#define MQTTIP_PROTOCOL_VERSION 1
+#define MQTTIP_PROTOCOL_VERSION 2
 #define MQTTIP_NOISE_PROTOCOL	"Noise_IKpsk2_25519_ChaChaPoly_SHA256"
-#define MQTTIP_PROLOGUE_LABEL	"mqttip/1" /* 8 bytes, first field of the prologue */
+#define MQTTIP_PROLOGUE_LABEL	"mqttip/2" /* 8 bytes, first field of the prologue */
 #define MQTTIP_LABEL_MAC1	"mac1----"
 #define MQTTIP_TOPIC_PREFIX	"mqttip"	     /* default; configurable per deployment */
 #define MQTTIP_SYS_PREFIX	"$SYS/broker/mqttip" /* broker plugin's tree, admins only */

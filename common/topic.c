@@ -7,7 +7,10 @@
  *   prefix), are TOPIC_INVALID, not TOPIC_OUTSIDE.
  * - DATA and KX need <dst> and <src> of the same family: an IP packet's addresses always are.
  * - IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are refused in topics: their 16-byte prologue
- *   form (netaddr_to16) is that of the IPv4 address, so they would give one endpoint two names. */
+ *   form (netaddr_to16) is that of the IPv4 address, so they would give one endpoint two names.
+ * - Secure-mode topics (data, kx, cert, inbox filters) spell addresses with netaddr_topic_format
+ *   ("10-0-1-2"): RabbitMQ splits levels at '.', so a dotted quad would become four levels. The
+ *   legacy topic keeps MQTT_VPN's dotted quad, which only works where MQTT_VPN works. */
 #include "topic.h"
 
 #include <string.h>
@@ -40,9 +43,13 @@ static bool usable_address(const struct netaddr *a)
 	return (a->family == 4 || a->family == 6) && !is_v4_mapped(a);
 }
 
-static int parse_address(const char *text, size_t len, struct netaddr *out)
+/* Secure-mode levels use the topic spelling (netaddr_topic_parse, "10-0-1-2"); the legacy level
+ * keeps MQTT_VPN's dotted quad. Neither admits an IPv4-mapped address. */
+static int parse_address(const char *text, size_t len, bool legacy, struct netaddr *out)
 {
-	if (netaddr_parse(text, len, out) != 0 || is_v4_mapped(out))
+	int rc = legacy ? netaddr_parse(text, len, out) : netaddr_topic_parse(text, len, out);
+
+	if (rc != 0 || is_v4_mapped(out))
 		return -1;
 	return 0;
 }
@@ -60,18 +67,18 @@ static enum topic_kind classify(const char *const level[], const size_t level_le
 
 	memset(&t, 0, sizeof(t));
 	if (nlevels == 1) {
-		if (parse_address(level[0], level_len[0], &t.dst) != 0)
+		if (parse_address(level[0], level_len[0], true, &t.dst) != 0)
 			return TOPIC_INVALID;
 		t.kind = TOPIC_LEGACY;
 	} else if (nlevels == 2 && level_is(level[0], level_len[0], CERT_LEVEL)) {
-		if (parse_address(level[1], level_len[1], &t.dst) != 0)
+		if (parse_address(level[1], level_len[1], false, &t.dst) != 0)
 			return TOPIC_INVALID;
 		t.kind = TOPIC_CERT;
 	} else if (nlevels == 2 || level_is(level[0], level_len[0], KX_LEVEL)) {
 		size_t d = nlevels - 2;
 
-		if (parse_address(level[d], level_len[d], &t.dst) != 0 ||
-		    parse_address(level[d + 1], level_len[d + 1], &t.src) != 0 ||
+		if (parse_address(level[d], level_len[d], false, &t.dst) != 0 ||
+		    parse_address(level[d + 1], level_len[d + 1], false, &t.src) != 0 ||
 		    t.dst.family != t.src.family)
 			return TOPIC_INVALID;
 		t.kind = nlevels == 2 ? TOPIC_DATA : TOPIC_KX;
@@ -147,10 +154,14 @@ static void put_text(struct builder *b, const char *text, size_t n)
 	b->buf[b->len] = '\0';
 }
 
-static void put_address(struct builder *b, const struct netaddr *a)
+static void put_address(struct builder *b, const struct netaddr *a, bool legacy)
 {
 	char text[NETADDR_STR_MAX];
-	size_t n = usable_address(a) ? netaddr_format(a, text, sizeof(text)) : 0;
+	size_t n = 0;
+
+	if (usable_address(a))
+		n = legacy ? netaddr_format(a, text, sizeof(text))
+			   : netaddr_topic_format(a, text, sizeof(text));
 
 	if (n == 0)
 		b->failed = true;
@@ -159,7 +170,8 @@ static void put_address(struct builder *b, const struct netaddr *a)
 }
 
 static size_t build(char *buf, size_t cap, const char *prefix, const char *kind_level,
-		    const struct netaddr *first, const struct netaddr *second, bool filter)
+		    const struct netaddr *first, const struct netaddr *second, bool filter,
+		    bool legacy)
 {
 	struct builder b = {buf, cap, 0, false};
 	size_t plen = prefix_length(prefix);
@@ -178,13 +190,13 @@ static size_t build(char *buf, size_t cap, const char *prefix, const char *kind_
 		filter = false;
 	} else {
 		put_text(&b, "/", 1);
-		put_address(&b, first);
+		put_address(&b, first, legacy);
 	}
 	if (second != NULL && first != NULL) {
 		if (second->family != first->family)
 			b.failed = true;
 		put_text(&b, "/", 1);
-		put_address(&b, second);
+		put_address(&b, second, legacy);
 	}
 	if (filter)
 		put_text(&b, "/+", 2);
@@ -199,36 +211,36 @@ static size_t build(char *buf, size_t cap, const char *prefix, const char *kind_
 size_t topic_data(char *buf, size_t cap, const char *prefix, const struct netaddr *dst,
 		  const struct netaddr *src)
 {
-	return build(buf, cap, prefix, NULL, dst, src, false);
+	return build(buf, cap, prefix, NULL, dst, src, false, false);
 }
 
 size_t topic_kx(char *buf, size_t cap, const char *prefix, const struct netaddr *dst,
 		const struct netaddr *src)
 {
-	return build(buf, cap, prefix, KX_LEVEL, dst, src, false);
+	return build(buf, cap, prefix, KX_LEVEL, dst, src, false, false);
 }
 
 size_t topic_cert(char *buf, size_t cap, const char *prefix, const struct netaddr *owner)
 {
-	return build(buf, cap, prefix, CERT_LEVEL, owner, NULL, false);
+	return build(buf, cap, prefix, CERT_LEVEL, owner, NULL, false, false);
 }
 
 size_t topic_legacy(char *buf, size_t cap, const char *prefix, const struct netaddr *dst)
 {
-	return build(buf, cap, prefix, NULL, dst, NULL, false);
+	return build(buf, cap, prefix, NULL, dst, NULL, false, true);
 }
 
 size_t topic_data_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own)
 {
-	return build(buf, cap, prefix, NULL, own, NULL, true);
+	return build(buf, cap, prefix, NULL, own, NULL, true, false);
 }
 
 size_t topic_kx_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own)
 {
-	return build(buf, cap, prefix, KX_LEVEL, own, NULL, true);
+	return build(buf, cap, prefix, KX_LEVEL, own, NULL, true, false);
 }
 
 size_t topic_cert_filter(char *buf, size_t cap, const char *prefix)
 {
-	return build(buf, cap, prefix, CERT_LEVEL, NULL, NULL, false);
+	return build(buf, cap, prefix, CERT_LEVEL, NULL, NULL, false, false);
 }

@@ -4,12 +4,15 @@
  *   <p>/kx/<dst>/<src>   handshake messages          TOPIC_KX
  *   <p>/cert/<addr>      retained VPN certificate    TOPIC_CERT (address in .dst)
  *   <p>/<dst>            legacy MQTT_VPN packets     TOPIC_LEGACY
- * Addresses must be canonical (netaddr.h). A topic under the prefix that matches none of these is
- * TOPIC_INVALID; a topic outside the prefix is TOPIC_OUTSIDE. Parsing never allocates, reads
- * only topic[0..len) and is O(length). Also TOPIC_INVALID (see topic.c and PROTOCOL.md): the topic
- * equal to the prefix, a filter whose first level is "+" or "#", any '+', '#' or NUL under the
- * prefix, DATA/KX with <dst> and <src> of different families, IPv4-mapped IPv6 addresses, and
- * every topic when the prefix is unusable (empty, over TOPIC_PREFIX_MAX, or holding '/', '+',
+ * Addresses must be canonical (netaddr.h): in DATA, KX and CERT topics and the inbox filters in
+ * the topic spelling (netaddr_topic_format: "10-0-1-2", IPv6 as RFC 5952); in the LEGACY topic
+ * in MQTT_VPN's dotted quad (netaddr_format). The other spelling in either place is INVALID. A
+ * topic under the prefix that matches none of these is TOPIC_INVALID; a topic outside the prefix is
+ * TOPIC_OUTSIDE. Parsing never allocates, reads only topic[0..len) and is O(length). Also
+ * TOPIC_INVALID (see topic.c and PROTOCOL.md): the topic equal to the prefix, a filter whose first
+ * level is "+" or "#", any '+', '#' or NUL under the prefix, DATA/KX with <dst> and <src> of
+ * different families, IPv4-mapped IPv6 addresses, and every topic when the prefix is unusable
+ * (empty, over TOPIC_PREFIX_MAX, or holding '/', '+',
  * '#'). */
 #ifndef MQTTIP_TOPIC_H
 #define MQTTIP_TOPIC_H

@@ -49,6 +49,17 @@ bool acl_owns(const struct acl_subject *s, const struct netaddr *a)
 	return false;
 }
 
+/* A bridge publishes the directory entries of the nodes it carries (policy "bridge"). */
+static bool bridges(const struct acl_subject *s, const struct netaddr *a)
+{
+	for (uint8_t i = 0; i < s->rights->nroutes; i++) {
+		if (s->rights->routes[i].bridge &&
+		    netaddr_in_prefix(a, &s->rights->routes[i].prefix, s->rights->routes[i].len))
+			return true;
+	}
+	return false;
+}
+
 static bool may_read_inbox(const struct acl_subject *s, const struct netaddr *dst)
 {
 	return acl_owns(s, dst) || netaddr_is_broadcast(dst);
@@ -85,7 +96,7 @@ enum acl_verdict acl_write(const struct acl_config *cfg, const struct acl_subjec
 	case TOPIC_KX:
 		return allow_if(!retain && acl_owns(s, &t.src));
 	case TOPIC_CERT:
-		return allow_if(usable(s) && owns_san(s, &t.dst));
+		return allow_if(usable(s) && (owns_san(s, &t.dst) || bridges(s, &t.dst)));
 	case TOPIC_LEGACY:
 		return allow_if(!retain && cfg->legacy && usable(s) && s->rights->legacy);
 	case TOPIC_INVALID:
@@ -166,7 +177,14 @@ static enum prefix_match match_prefix(const char *prefix, size_t plen, const cha
 	return wild ? PM_WILDCARD : PM_EXACT;
 }
 
+/* An address level of a secure-mode filter, in the topic spelling (netaddr_topic_parse). */
 static bool level_address(const struct level *l, struct netaddr *a)
+{
+	return netaddr_topic_parse(l->p, l->len, a) == 0;
+}
+
+/* The legacy inbox level keeps MQTT_VPN's dotted quad (topic.h). */
+static bool legacy_level_address(const struct level *l, struct netaddr *a)
 {
 	return netaddr_parse(l->p, l->len, a) == 0;
 }
@@ -204,11 +222,10 @@ static bool inside_filter_ok(const struct acl_config *cfg, const struct acl_subj
 		       any_sender_level(&l[2]);
 	if (level_is(&l[0], "cert"))
 		return n == 2 && any_sender_level(&l[1]);
-	if (!level_address(&l[0], &a) || !may_read_inbox(s, &a))
-		return false;
 	if (n == 1)
-		return cfg->legacy;
-	return n == 2 && any_sender_level(&l[1]);
+		return cfg->legacy && legacy_level_address(&l[0], &a) && may_read_inbox(s, &a);
+	return n == 2 && level_address(&l[0], &a) && may_read_inbox(s, &a) &&
+	       any_sender_level(&l[1]);
 }
 
 enum acl_verdict acl_subscribe(const struct acl_config *cfg, const struct acl_subject *s,

@@ -1,8 +1,10 @@
 /* acl.h - the plugin's access decisions, pure functions of (options, subject, topic).
- * Under the prefix (DESIGN.md topic table):
+ * Under the prefix (DESIGN.md topic table; addresses spelt as topic.h says: "10-0-1-2" in secure
+ * topics and filters, MQTT_VPN's "10.0.1.2" in the legacy topic):
  *   WRITE <p>/<dst>/<src>, <p>/kx/<dst>/<src>: the subject owns <src> (SAN address or policy
  *         route); not retained.
- *   WRITE <p>/cert/<a>: <a> is one of the subject's SAN addresses; retained allowed.
+ *   WRITE <p>/cert/<a>: <a> is one of the subject's SAN addresses, or inside a prefix the policy
+ *         bridges to it ("bridge" rule); retained allowed.
  *   WRITE <p>/<dst>: legacy on and the subject has the policy's legacy right; not retained.
  *   READ  data/legacy: the subject owns <dst>, or <dst> is 255.255.255.255; kx: owns <dst>;
  *         cert: any subject with an identity. Legacy topics only when legacy is on.

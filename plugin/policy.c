@@ -96,10 +96,10 @@ static int parse_line(struct policy *p, size_t *cap, const char *line, size_t le
 	}
 	if (field_is(&f[0], "deny") || field_is(&f[0], "admin") || field_is(&f[0], "legacy")) {
 		want = 2;
-	} else if (field_is(&f[0], "route")) {
+	} else if (field_is(&f[0], "route") || field_is(&f[0], "bridge")) {
 		want = 3;
 	} else {
-		snprintf(why, whylen, "unknown keyword (deny, admin, legacy, route)");
+		snprintf(why, whylen, "unknown keyword (deny, admin, legacy, route, bridge)");
 		return -1;
 	}
 	if (n != want) {
@@ -130,6 +130,7 @@ static int parse_line(struct policy *p, size_t *cap, const char *line, size_t le
 	} else {
 		struct policy_route r;
 
+		r.bridge = field_is(&f[0], "bridge");
 		if (netaddr_parse_prefix(f[2].p, f[2].len, &r.prefix, &r.len) != 0) {
 			snprintf(why, whylen, "bad prefix (canonical address/length expected)");
 			return -1;
@@ -229,7 +230,7 @@ void policy_lookup(const struct policy *p, const char *name, struct policy_right
 static bool has_route(const struct policy_rights *r, const struct policy_route *route)
 {
 	for (uint8_t i = 0; i < r->nroutes; i++) {
-		if (r->routes[i].len == route->len &&
+		if (r->routes[i].len == route->len && r->routes[i].bridge == route->bridge &&
 		    netaddr_equal(&r->routes[i].prefix, &route->prefix))
 			return true;
 	}

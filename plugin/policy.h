@@ -1,6 +1,10 @@
 /* policy.h - the policy file: per node name (certificate CN) revocation, admin right, legacy
- * permission and extra routed prefixes. Text, one rule per line, '#' starts a comment:
+ * permission, extra routed prefixes and bridged prefixes. Text, one rule per line, '#' starts a
+ * comment:
  *   deny <node>   admin <node>   legacy <node>   route <node> <addr>/<len>
+ *   bridge <node> <addr>/<len>   <node> is a broker bridge that speaks for the nodes of another
+ *                                broker inside the prefix: a route that also covers their
+ *                                directory entries (docs/SCALING.md)
  * Parsing is strict (unknown keyword, missing or extra field, bad prefix, over-long name: error
  * naming the line) and never reads outside the given buffer. */
 #ifndef MQTTIP_PLUGIN_POLICY_H
@@ -20,6 +24,7 @@
 struct policy_route {
 	struct netaddr prefix;
 	uint8_t len;
+	bool bridge; /* a bridge rule: also publishes <p>/cert/<addr> inside the prefix */
 };
 
 /* What a node may do beyond its certificate; all false/empty for a node the policy omits. */

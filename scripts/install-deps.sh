@@ -11,6 +11,7 @@ packages=(
 	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 	iproute2 iputils-ping iperf3 procps psmisc valgrind nftables
 	faketime
+	rabbitmq-server
 )
 
 missing=()

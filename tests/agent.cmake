@@ -52,3 +52,9 @@ mqttip_unit_test(test_agent_config
 target_include_directories(test_agent_config PRIVATE ${CMAKE_SOURCE_DIR}/agent)
 target_compile_definitions(test_agent_config
 	PRIVATE MQTTIP_EXAMPLE_CONF="${CMAKE_SOURCE_DIR}/conf/agent.conf")
+
+# `mqttip pki rabbitmq`: the exported RabbitMQ patterns against the plugin's own decisions (unit).
+mqttip_unit_test(test_rabbitmq_acl
+	SOURCES unit/test_rabbitmq_acl.c ${CMAKE_SOURCE_DIR}/agent/rabbitmq_acl.c
+	LIBS mqttip_plugin_core mqttip_netaddr mqttip_topic)
+target_include_directories(test_rabbitmq_acl PRIVATE ${CMAKE_SOURCE_DIR}/agent)

@@ -18,7 +18,7 @@ f="$LAB_DIR/forged"
 mkdir -p "$f"
 now=$(date +%s)
 addr3=$(lab_addr 3)
-cert3="mqttip/cert/$addr3"
+cert3="mqttip/cert/$(lab_taddr 3)"
 
 # Another PKI with the same networks and a node of the same name and address.
 "$MQTTIP" pki init "$LAB_DIR/other" --net 10.77.0.0/16 --net fd77::/64 >/dev/null
@@ -30,7 +30,7 @@ cakey="$LAB_DIR/pki/network-ca.key"
 "$ROGUENODE" forge "$cakey" node9 10.77.0.9 $((now - 60)) $((now + 3600)) "$f/other-address"
 # The genuine entries, as the spy saw them.
 mitm extract -t "$cert3" "$SPY_REC" "$f/genuine3"
-mitm extract -t "mqttip/cert/$(lab_addr 2)" "$SPY_REC" "$f/genuine2"
+mitm extract -t "mqttip/cert/$(lab_taddr 2)" "$SPY_REC" "$f/genuine2"
 # Tampered: the last byte of not_after in node 3's genuine certificate (PROTOCOL.md 4.1: the
 # layout ends with not_after(8) serial(8) ca_key_id(8) signature(64)): a forger that stretches
 # the validity breaks the signature.

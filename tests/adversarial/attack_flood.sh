@@ -14,7 +14,7 @@ RATE=${FLOOD_RATE:-3000}
 SECONDS_FLOOD=${FLOOD_SECONDS:-6}
 
 lab_up 3 3 --spy
-mitm extract -t "mqttip/cert/$(lab_addr 2)" "$SPY_REC" "$LAB_DIR/cert2"
+mitm extract -t "mqttip/cert/$(lab_taddr 2)" "$SPY_REC" "$LAB_DIR/cert2"
 pid2=$(lab_agent_pid 2)
 [ "$(cat /proc/$pid2/comm)" = mqttip ] || lab_fail "pid $pid2 is not the agent"
 hz=$(getconf CLK_TCK)
@@ -71,7 +71,7 @@ flood_case() {
 }
 
 flood_case junk "junk initiations (no valid mac1)" "$(kx_topic 2 1)"
-flood_case mac1 "valid-mac1 initiations from 200 forged senders" "mqttip/kx/$(lab_addr 2)/10.77.1.{n}" \
+flood_case mac1 "valid-mac1 initiations from 200 forged senders" "mqttip/kx/$(lab_taddr 2)/10-77-1-{n}" \
 	-k "$LAB_DIR/cert2" -P 200
 flood_case mac1 "valid-mac1 initiations impersonating node 1" "$(kx_topic 2 1)" -k "$LAB_DIR/cert2"
 [ "$(lab_drops 2 ratelimit)" -gt 0 ] || lab_fail "the rate limit never refused anything"
@@ -79,7 +79,7 @@ flood_case mac1 "valid-mac1 initiations impersonating node 1" "$(kx_topic 2 1)" 
 # (d) Node 3 is frozen, so node 1's initiation towards it stays pending (retried every 5 s with a
 # new index). The broker copies that initiation's index into forged responses with a valid mac1
 # (node 1's public entry): each would cost node 1 a DH. Its rate limit must take all but a few.
-mitm extract -t "mqttip/cert/$(lab_addr 1)" "$SPY_REC" "$LAB_DIR/cert1"
+mitm extract -t "mqttip/cert/$(lab_taddr 1)" "$SPY_REC" "$LAB_DIR/cert1"
 kill -STOP "$(lab_agent_pid 3)"
 lab_exec 1 ping -n -q -c 1 -W 1 "$(lab_addr 3)" >/dev/null 2>&1 || true
 mitm extract -t "$(kx_topic 3 1)" -y 1 "$SPY_REC" "$LAB_DIR/init13" ||

@@ -33,8 +33,8 @@ spy_start() {
 }
 
 # topics between nodes I (destination) and J (source)
-data_topic() { echo "mqttip/$(lab_addr "$1")/$(lab_addr "$2")"; }
-kx_topic() { echo "mqttip/kx/$(lab_addr "$1")/$(lab_addr "$2")"; }
+data_topic() { echo "mqttip/$(lab_taddr "$1")/$(lab_taddr "$2")"; }
+kx_topic() { echo "mqttip/kx/$(lab_taddr "$1")/$(lab_taddr "$2")"; }
 
 # drops_wait I REASON PEER TARGET [seconds]: until node I's drop counter REASON (for peer node
 # PEER, or "-" for the sum over all) reaches TARGET; prints the final value, fails on timeout.

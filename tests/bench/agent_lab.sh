@@ -27,7 +27,7 @@ A="$PKI/nodes/a"
 B="$PKI/nodes/b"
 out=$("$CEILING" "/var/run/netns/$NS_A" "/var/run/netns/$NS_B" 10.99.1.1 10.99.2.1 "$LAB_PORT" \
 	"$A/ca.crt" "$A/client.crt" "$A/client.key" "$B/client.crt" "$B/client.key" \
-	mqttip/10.0.1.2/10.0.1.1 'mqttip/10.0.1.2/+' 1400 5)
+	mqttip/10-0-1-2/10-0-1-1 'mqttip/10-0-1-2/+' 1400 5)
 ceil_msgs=$(sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p' <<<"$out")
 ceil_bytes=$(sed -n 's/.*bytes_per_s=\([0-9]*\).*/\1/p' <<<"$out")
 echo "ceiling_msgs_per_s $ceil_msgs"

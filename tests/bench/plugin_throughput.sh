@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # plugin_throughput.sh BUILD_DIR [SECONDS] - broker throughput with and without mqttip_plugin.so,
 # same broker, same TLS transport and certificates, same run: 1 publisher -> 1 subscriber, QoS 0,
-# 1400 B and 100 B payloads, on mqttip/10.9.0.2/10.9.0.1. Runs alternate (off, on, off, on, ...)
+# 1400 B and 100 B payloads, on mqttip/10-9-0-2/10-9-0-1. Runs alternate (off, on, off, on, ...)
 # and the best of REPEAT runs counts, to damp the noise of a shared machine.
 # Prints messages/s for each case and the ratio with/without (target >= 0.95).
 set -euo pipefail
@@ -34,7 +34,7 @@ run() { # run on|off SIZE -> messages/s
 	broker_start "$conf" "$log" "$port"
 	rate=$(${bench_cpus:+taskset -c "$bench_cpus"} "$bench" - - 127.0.0.1 127.0.0.1 "$port" \
 		"$D/ca.crt" "$D/node-a.crt" "$D/node-a.key" "$D/node-b.crt" "$D/node-b.key" \
-		mqttip/10.9.0.2/10.9.0.1 mqttip/10.9.0.2/+ "$2" "$seconds" |
+		mqttip/10-9-0-2/10-9-0-1 mqttip/10-9-0-2/+ "$2" "$seconds" |
 		sed -E 's/^msgs_per_s=([0-9]+) .*/\1/')
 	broker_stop "$log"
 	echo "$rate"

@@ -51,7 +51,7 @@ static int fake_subscribe(void *ctx, const char *filter, int qos)
 {
 	(void)qos;
 	/* The directory: a's lookup of b gets b's certificate, as a retained message would. */
-	if (ctx == &dev_a && strcmp(filter, "mqttip/cert/10.0.1.3") == 0)
+	if (ctx == &dev_a && strcmp(filter, "mqttip/cert/10-0-1-3") == 0)
 		fake_publish(NULL, filter, cert_b, cert_b_len, 1, true);
 	return 0;
 }
@@ -181,15 +181,15 @@ static void sealed_to_a(const uint8_t *body, size_t len)
 	if (keypair_seal(kp, NOW_MS, &dev_b.node.set.params, buf, sizeof(buf), len, &msg_len) !=
 	    KEYPAIR_OK)
 		abort();
-	fw_tunnel_input(&dev_a, "mqttip/10.0.1.2/10.0.1.3", 24, buf, msg_len, false, NOW_MS);
+	fw_tunnel_input(&dev_a, "mqttip/10-0-1-2/10-0-1-3", 24, buf, msg_len, false, NOW_MS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const topics[] = {
-	    "mqttip/10.0.1.2/10.0.1.3",
-	    "mqttip/kx/10.0.1.2/10.0.1.3",
-	    "mqttip/cert/10.0.1.3",
+	    "mqttip/10-0-1-2/10-0-1-3",
+	    "mqttip/kx/10-0-1-2/10-0-1-3",
+	    "mqttip/cert/10-0-1-3",
 	};
 	static uint8_t payload[FW_RX_MSG_MAX];
 	struct bundle bundle;

@@ -1,5 +1,6 @@
 /* fuzz_netaddr - the canonical text form is a bijection: whatever netaddr_parse accepts,
- * netaddr_format writes back byte for byte, and whatever is formatted parses back equal. */
+ * netaddr_format writes back byte for byte, and whatever is formatted parses back equal; the same
+ * for the topic spelling (netaddr_topic_parse / netaddr_topic_format). */
 #include "netaddr.h"
 
 #include <stdio.h>
@@ -20,6 +21,11 @@ static void check_parse(const uint8_t *data, size_t size)
 		if (n != size || memcmp(text, data, size) != 0)
 			abort();
 		if (netaddr_parse(text, n, &again) != 0 || !netaddr_equal(&a, &again))
+			abort();
+	}
+	if (netaddr_topic_parse((const char *)data, size, &a) == 0) {
+		n = netaddr_topic_format(&a, text, sizeof(text));
+		if (n != size || memcmp(text, data, size) != 0 || memchr(text, '.', n) != NULL)
 			abort();
 	}
 	if (netaddr_parse_prefix((const char *)data, size, &a, &plen) == 0) {
@@ -54,6 +60,9 @@ static void check_format(const uint8_t *data, size_t size)
 	if (netaddr_parse(text, n, &back) != 0 || !netaddr_equal(&a, &back))
 		abort();
 	if (netaddr_format(&a, text, n) != 0)
+		abort();
+	n = netaddr_topic_format(&a, text, sizeof(text));
+	if (n != 0 && (netaddr_topic_parse(text, n, &back) != 0 || !netaddr_equal(&a, &back)))
 		abort();
 }
 

@@ -32,7 +32,7 @@ wait_drops() { # NODE REASON MIN
 }
 
 # Record one genuine transport message a -> b.
-ip netns exec "$NS_A" mosquitto_sub -h 10.99.1.1 -p "$LAB_SPY_PORT" -t mqttip/10.0.1.2/10.0.1.1 \
+ip netns exec "$NS_A" mosquitto_sub -h 10.99.1.1 -p "$LAB_SPY_PORT" -t mqttip/10-0-1-2/10-0-1-1 \
 	-C 1 -W 10 -F '%x' >"$TB_DIR/rec.hex" &
 sub=$!
 TB_PIDS+=("$sub")
@@ -44,7 +44,7 @@ printf '%b' "$(sed 's/../\\x&/g' <<<"$hex")" >"$TB_DIR/msg"
 [ "$(stat -c %s "$TB_DIR/msg")" -ge 32 ] || tb_fail "recorded message too short"
 rx0=$(lab_status b --json | grep -o '"rx_packets":[0-9]*' | tail -1 | cut -d: -f2)
 
-spy_pub mqttip/10.0.1.2/10.0.1.1 "$TB_DIR/msg"
+spy_pub mqttip/10-0-1-2/10-0-1-1 "$TB_DIR/msg"
 wait_drops b replay 1
 tb_ok "replayed transport message refused (replay)"
 
@@ -52,11 +52,11 @@ tb_ok "replayed transport message refused (replay)"
 # check passes and the tag must refuse it. (A tampered copy of a seen counter is a replay.)
 cp "$TB_DIR/msg" "$TB_DIR/bad"
 printf '\x5a' | dd of="$TB_DIR/bad" bs=1 seek=14 conv=notrunc status=none
-spy_pub mqttip/10.0.1.2/10.0.1.1 "$TB_DIR/bad"
+spy_pub mqttip/10-0-1-2/10-0-1-1 "$TB_DIR/bad"
 wait_drops b auth 1
 tb_ok "tampered transport message refused (auth)"
 
-spy_pub mqttip/10.0.1.2/10.0.1.3 "$TB_DIR/msg"
+spy_pub mqttip/10-0-1-2/10-0-1-3 "$TB_DIR/msg"
 wait_drops b topic 1
 tb_ok "message moved to another source topic refused (topic)"
 
@@ -68,12 +68,12 @@ head -c 20000 /dev/urandom >"$TB_DIR/r20k"
 { printf '\x01\x01\x00\x00'; head -c 300 /dev/urandom; } >"$TB_DIR/t1"
 { printf '\x02\x01\x00\x00'; head -c 72 /dev/urandom; } >"$TB_DIR/t2"
 for f in empty r1 r40 r20k t4; do
-	spy_pub mqttip/10.0.1.2/10.0.1.1 "$TB_DIR/$f"
+	spy_pub mqttip/10-0-1-2/10-0-1-1 "$TB_DIR/$f"
 done
 for f in empty r1 r40 t1 t2 r20k; do
-	spy_pub mqttip/kx/10.0.1.2/10.0.1.1 "$TB_DIR/$f"
+	spy_pub mqttip/kx/10-0-1-2/10-0-1-1 "$TB_DIR/$f"
 done
-spy_pub mqttip/cert/10.0.1.9 "$TB_DIR/r40"
+spy_pub mqttip/cert/10-0-1-9 "$TB_DIR/r40"
 wait_drops b malformed 3
 wait_drops b unknown_index 1
 wait_drops b handshake_mac1 1

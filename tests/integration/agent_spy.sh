@@ -38,7 +38,7 @@ sleep 1
 kill "$spy" 2>/dev/null || true
 wait "$spy" 2>/dev/null || true
 
-tunnel=$(grep -c '^mqttip/10.0.1.2/10.0.1.1 ' "$TB_DIR/rec" || true)
+tunnel=$(grep -c '^mqttip/10-0-1-2/10-0-1-1 ' "$TB_DIR/rec" || true)
 [ "$tunnel" -gt 50 ] || tb_fail "the spy recorded only $tunnel tunnel messages a -> b"
 grep -q "^control/clear $marker_hex" "$TB_DIR/rec" || tb_fail "positive control not found"
 if grep -v '^control/clear ' "$TB_DIR/rec" | grep -q "$marker_hex"; then

@@ -41,29 +41,29 @@ sed -n '/^-----BEGIN MQTTIP NODE CERTIFICATE-----$/,/^-----END/p' "$P/nodes/n1/n
 	sed '1d;$d' | base64 -d >"$TB_DIR/n1.raw"
 cert_len=$(stat -c %s "$TB_DIR/n1.raw")
 # shellcheck disable=SC2046
-for addr in 10.0.1.2 "$n1_v6"; do
+for addr in 10-0-1-2 "$n1_v6"; do
 	mosquitto_pub $(node n1 "$port_crl") -i n1 -V mqttv5 -q 1 -r -t "mqttip/cert/$addr" \
 		-f "$TB_DIR/n1.raw" 2>"$TB_DIR/pub.err" || tb_fail "n1 cannot publish its entry $addr"
 	! grep -q "failed" "$TB_DIR/pub.err" || tb_fail "n1 publishing $addr: $(cat "$TB_DIR/pub.err")"
 done
 # shellcheck disable=SC2046
-mosquitto_pub $(node n1 "$port_crl") -i n1 -V mqttv5 -q 1 -r -t mqttip/cert/10.0.1.3 \
+mosquitto_pub $(node n1 "$port_crl") -i n1 -V mqttv5 -q 1 -r -t mqttip/cert/10-0-1-3 \
 	-f "$TB_DIR/n1.raw" 2>"$TB_DIR/pub.err" || true
 grep -q "Not authorized" "$TB_DIR/pub.err" ||
 	tb_fail "n1 publishing n2's entry was not refused: $(cat "$TB_DIR/pub.err")"
 tb_ok "n1 publishes its own entries (IPv4, IPv6) and is refused another's"
 
 # shellcheck disable=SC2046
-mosquitto_sub $(node n2 "$port_crl") -i n2 -t mqttip/cert/10.0.1.2 -t "mqttip/cert/$n1_v6" \
-	-t mqttip/cert/10.0.1.3 -F '%t %l' -C 3 -W 2 >"$TB_DIR/sub.out" 2>/dev/null || true
+mosquitto_sub $(node n2 "$port_crl") -i n2 -t mqttip/cert/10-0-1-2 -t "mqttip/cert/$n1_v6" \
+	-t mqttip/cert/10-0-1-3 -F '%t %l' -C 3 -W 2 >"$TB_DIR/sub.out" 2>/dev/null || true
 sort "$TB_DIR/sub.out" >"$TB_DIR/got"
-printf '%s\n' "mqttip/cert/10.0.1.2 $cert_len" "mqttip/cert/$n1_v6 $cert_len" | sort >"$TB_DIR/want"
+printf '%s\n' "mqttip/cert/10-0-1-2 $cert_len" "mqttip/cert/$n1_v6 $cert_len" | sort >"$TB_DIR/want"
 diff -u "$TB_DIR/want" "$TB_DIR/got" || tb_fail "n2 read other directory entries than n1's own"
 tb_ok "n2 reads exactly n1's two entries"
 
 # shellcheck disable=SC2046
 if mosquitto_pub $(tls_opts "$TB_DIR/other/nodes/n1" ca client "$port_crl") -i foreign -q 1 \
-	-t mqttip/cert/10.0.1.2 -m x 2>/dev/null; then
+	-t mqttip/cert/10-0-1-2 -m x 2>/dev/null; then
 	tb_fail "a node certificate of another CA was accepted"
 fi
 grep -Eq "unknown ca|certificate verify failed" "$log" || tb_fail "no TLS refusal in the log"
@@ -79,12 +79,12 @@ grep -q "Reloading config" "$log" || tb_fail "mosquitto did not reload"
 before=$(grep -c "certificate verify failed" "$log" || true)
 for port in "$port_crl" "$port_nocrl"; do
 	# shellcheck disable=SC2046
-	if mosquitto_pub $(node n2 "$port") -i n2 -q 1 -t mqttip/10.0.1.2/10.0.1.3 -m x \
+	if mosquitto_pub $(node n2 "$port") -i n2 -q 1 -t mqttip/10-0-1-2/10-0-1-3 -m x \
 		2>"$TB_DIR/rev.err"; then
 		tb_fail "revoked n2 accepted on port $port"
 	fi
 	# shellcheck disable=SC2046
-	mosquitto_pub $(node n1 "$port") -i n1 -q 1 -t mqttip/10.0.1.3/10.0.1.2 -m x ||
+	mosquitto_pub $(node n1 "$port") -i n1 -q 1 -t mqttip/10-0-1-3/10-0-1-2 -m x ||
 		tb_fail "n1 refused on port $port after n2's revocation"
 done
 [ "$(grep -c "certificate verify failed" "$log")" -gt "$before" ] ||

@@ -9,15 +9,15 @@ plugin_env_pki
 plugin_env_start policy_file="$D/policy" metrics_interval=1 prometheus_file="$D/mqttip.prom"
 GET=${MQTTIP_METRICS_GET:?}
 
-listen node-b "$D/b.out" 5 'mqttip/10.9.0.2/+' 'mqttip/kx/10.9.0.2/+'
+listen node-b "$D/b.out" 5 'mqttip/10-9-0-2/+' 'mqttip/kx/10-9-0-2/+'
 B=$LISTEN_PID
 sleep 0.7
 # node-a, four sessions: 5 data messages of 10 bytes, 2 handshake messages of 6 bytes,
 # 3 forged sources (denied publishes), 2 foreign filters (denied subscriptions).
-printf '0123456789\n%.0s' 1 2 3 4 5 | mosquitto_pub $(as node-a) -l -t mqttip/10.9.0.2/10.9.0.1
-printf 'kxkxkx\n%.0s' 1 2 | mosquitto_pub $(as node-a) -l -q 1 -t mqttip/kx/10.9.0.2/10.9.0.1
-printf 'forged\n%.0s' 1 2 3 | mosquitto_pub $(as node-a) -V 5 -l -q 1 -t mqttip/10.9.0.2/10.9.0.3
-mosquitto_sub $(as node-a) -E -t 'mqttip/10.9.0.2/+' -t 'mqttip/#' >/dev/null 2>&1
+printf '0123456789\n%.0s' 1 2 3 4 5 | mosquitto_pub $(as node-a) -l -t mqttip/10-9-0-2/10-9-0-1
+printf 'kxkxkx\n%.0s' 1 2 | mosquitto_pub $(as node-a) -l -q 1 -t mqttip/kx/10-9-0-2/10-9-0-1
+printf 'forged\n%.0s' 1 2 3 | mosquitto_pub $(as node-a) -V 5 -l -q 1 -t mqttip/10-9-0-2/10-9-0-3
+mosquitto_sub $(as node-a) -E -t 'mqttip/10-9-0-2/+' -t 'mqttip/#' >/dev/null 2>&1
 # A client without certificate: one denied subscription, counted as anonymous.
 mosquitto_sub $(as -) -E -t 'mqttip/cert/+' >/dev/null 2>&1
 wait "$B" || true

@@ -46,7 +46,7 @@ for mode in defer deny; do
 	want=0
 	[ $mode = defer ] || want=128
 	[ "$got" = "$want" ] || tb_fail "outside_prefix=$mode: other/x SUBACK $got, expected $want"
-	[ "$(suback node-a 'mqttip/10.9.0.2/+')" = 128 ] || tb_fail "prefix not enforced"
+	[ "$(suback node-a 'mqttip/10-9-0-2/+')" = 128 ] || tb_fail "prefix not enforced"
 	tb_ok "outside_prefix=$mode: other/x -> $got"
 	broker_stop "$LOG" || tb_fail "sanitizer report"
 done

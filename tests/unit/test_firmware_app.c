@@ -245,16 +245,16 @@ static void test_secure(void)
 	start(0, "dev-a", "10.0.1.2", &cfg);
 	start(1, "dev-b", "10.0.1.3", &cfg);
 	CHECK_EQ_INT(n_retained, 2);
-	CHECK(strcmp(retained[0].topic, "mqttip/cert/10.0.1.2") == 0);
-	CHECK(strcmp(a->subs[0], "mqttip/10.0.1.2/+") == 0);
-	CHECK(strcmp(a->subs[1], "mqttip/kx/10.0.1.2/+") == 0);
+	CHECK(strcmp(retained[0].topic, "mqttip/cert/10-0-1-2") == 0);
+	CHECK(strcmp(a->subs[0], "mqttip/10-0-1-2/+") == 0);
+	CHECK(strcmp(a->subs[1], "mqttip/kx/10-0-1-2/+") == 0);
 	pump();
 
 	/* a -> b: the packet waits for the directory entry and the handshake. */
 	ip_packet(pkt, "10.0.1.2", "10.0.1.3", 0xab, sizeof(pkt));
 	fw_tunnel_output(&a->t, pkt, sizeof(pkt), now);
-	CHECK(n_queue == 1 && strcmp(queue[0].topic, "mqttip/cert/10.0.1.3") == 0);
-	CHECK(strcmp(a->subs[2], "mqttip/cert/10.0.1.3") == 0);
+	CHECK(n_queue == 1 && strcmp(queue[0].topic, "mqttip/cert/10-0-1-3") == 0);
+	CHECK(strcmp(a->subs[2], "mqttip/cert/10-0-1-3") == 0);
 	pump();
 	CHECK_EQ_INT(b->n_delivered, 1);
 	CHECK(b->delivered_len[0] == sizeof(pkt) && memcmp(b->delivered[0], pkt, sizeof(pkt)) == 0);
@@ -267,7 +267,7 @@ static void test_secure(void)
 	fw_tunnel_output(&a->t, pkt, sizeof(pkt), now);
 	CHECK_EQ_INT(n_queue, 1);
 	data = queue[0];
-	CHECK(strcmp(data.topic, "mqttip/10.0.1.3/10.0.1.2") == 0);
+	CHECK(strcmp(data.topic, "mqttip/10-0-1-3/10-0-1-2") == 0);
 	CHECK_EQ_INT(data.len, 16 + 2 + sizeof(pkt) + 16);
 	CHECK(data.payload[0] == 4 && data.payload[1] == 0 && data.payload[2] == 0 &&
 	      data.payload[3] == 0 && !data.retain);
@@ -288,7 +288,7 @@ static void test_secure(void)
 	/* b answers on the session a started (b's keypair was confirmed by a's data). */
 	ip_packet(pkt2, "10.0.1.3", "10.0.1.2", 0x11, sizeof(pkt2));
 	fw_tunnel_output(&b->t, pkt2, sizeof(pkt2), now);
-	CHECK(n_queue == 1 && strcmp(queue[0].topic, "mqttip/10.0.1.2/10.0.1.3") == 0);
+	CHECK(n_queue == 1 && strcmp(queue[0].topic, "mqttip/10-0-1-2/10-0-1-3") == 0);
 	pump();
 	CHECK_EQ_INT(a->n_delivered, 1);
 	CHECK(a->delivered_len[0] == sizeof(pkt2) &&
@@ -300,7 +300,7 @@ static void test_secure(void)
 		struct keypair *kp = &a->t.node.peers.peers[0].session.current;
 		uint8_t buf[600], p1[60], p2[80], spoof[60], other[60];
 		size_t used = 0, msg_len;
-		struct msg m = {.topic = "mqttip/10.0.1.3/10.0.1.2"};
+		struct msg m = {.topic = "mqttip/10-0-1-3/10-0-1-2"};
 
 		ip_packet(p1, "10.0.1.2", "10.0.1.3", 0x55, sizeof(p1));
 		ip_packet(p2, "10.0.1.2", "10.0.1.3", 0x44, sizeof(p2));
@@ -328,7 +328,7 @@ static void test_secure(void)
 	fw_tunnel_output(&a->t, pkt, sizeof(pkt), now);
 	data = queue[0];
 	n_queue = 0;
-	strcpy(data.topic, "mqttip/10.0.1.3/10.0.1.7");
+	strcpy(data.topic, "mqttip/10-0-1-3/10-0-1-7");
 	deliver_to(b, &data);
 	CHECK_EQ_INT(b->n_delivered, 4);
 	CHECK_EQ_INT(drops(b, DROP_TOPIC), 1);
@@ -342,7 +342,7 @@ static void test_gateway_most_specific(void)
 	struct fw_config cfg = {0};
 	struct device *gw = &devices[0], *b = &devices[1], *c = &devices[2];
 	uint8_t pkt[100], buf[400], routed[60], spoof[60];
-	struct msg m = {.topic = "mqttip/10.0.1.4/10.0.1.2"};
+	struct msg m = {.topic = "mqttip/10-0-1-4/10-0-1-2"};
 	size_t used = 0, msg_len;
 
 	n_queue = n_retained = 0;
@@ -395,7 +395,7 @@ static void test_timers_and_clock(void)
 	ip_packet(pkt, "10.0.1.2", "10.0.1.4", 1, sizeof(pkt));
 	fw_tunnel_output(&a->t, pkt, sizeof(pkt), now);
 	pump();
-	CHECK(strcmp(last_published.topic, "mqttip/kx/10.0.1.4/10.0.1.2") == 0);
+	CHECK(strcmp(last_published.topic, "mqttip/kx/10-0-1-4/10-0-1-2") == 0);
 	CHECK_EQ_INT(last_published.payload[0], 1);
 	t0 = now;
 	now += MQTTIP_REKEY_TIMEOUT_MS - 1;
@@ -404,8 +404,8 @@ static void test_timers_and_clock(void)
 	now += 1;
 	fw_tunnel_tick(&a->t, now);
 	/* the retry, and (no answer twice: a new key?) c's directory entry looked up again */
-	CHECK(n_queue == 2 && strcmp(queue[0].topic, "mqttip/kx/10.0.1.4/10.0.1.2") == 0);
-	CHECK(strcmp(queue[1].topic, "mqttip/cert/10.0.1.4") == 0);
+	CHECK(n_queue == 2 && strcmp(queue[0].topic, "mqttip/kx/10-0-1-4/10-0-1-2") == 0);
+	CHECK(strcmp(queue[1].topic, "mqttip/cert/10-0-1-4") == 0);
 	n_queue = 0;
 	now = t0 + MQTTIP_REKEY_ATTEMPT_TIME_MS;
 	fw_tunnel_tick(&a->t, now);
@@ -445,9 +445,9 @@ static void test_rekey(void)
 	now += MQTTIP_REKEY_AFTER_TIME_MS;
 	fw_tunnel_output(&a->t, pkt, sizeof(pkt), now);
 	CHECK_EQ_INT(n_queue, 2);
-	CHECK(strcmp(queue[0].topic, "mqttip/kx/10.0.1.3/10.0.1.2") == 0 &&
+	CHECK(strcmp(queue[0].topic, "mqttip/kx/10-0-1-3/10-0-1-2") == 0 &&
 	      queue[0].payload[0] == 1);
-	CHECK(strcmp(queue[1].topic, "mqttip/10.0.1.3/10.0.1.2") == 0);
+	CHECK(strcmp(queue[1].topic, "mqttip/10-0-1-3/10-0-1-2") == 0);
 	pump();
 	CHECK_EQ_INT(handshakes(a), 2);
 	CHECK_EQ_INT(b->n_delivered, 2);
@@ -553,11 +553,11 @@ static void test_outbox(void)
 	fw_outbox_init(&o);
 	CHECK(!fw_outbox_pop(&o, &item));
 	CHECK_EQ_INT(
-	    fw_outbox_push(&o, FW_OUTBOX_SUBSCRIBE, "mqttip/10.0.1.2/+", NULL, 0, 1, false), 0);
+	    fw_outbox_push(&o, FW_OUTBOX_SUBSCRIBE, "mqttip/10-0-1-2/+", NULL, 0, 1, false), 0);
 	CHECK_EQ_INT(
 	    fw_outbox_push(&o, FW_OUTBOX_PUBLISH, "t/x", (const uint8_t *)"abc", 3, 0, true), 0);
 	CHECK(fw_outbox_pop(&o, &item) && item.kind == FW_OUTBOX_SUBSCRIBE && item.qos == 1 &&
-	      item.len == 0 && strcmp(item.topic, "mqttip/10.0.1.2/+") == 0);
+	      item.len == 0 && strcmp(item.topic, "mqttip/10-0-1-2/+") == 0);
 	CHECK(fw_outbox_pop(&o, &item) && item.kind == FW_OUTBOX_PUBLISH && item.retain &&
 	      item.len == 3 && memcmp(item.payload, "abc", 3) == 0 &&
 	      strcmp(item.topic, "t/x") == 0);
@@ -567,7 +567,7 @@ static void test_outbox(void)
 	for (int round = 0; round < 3; round++) {
 		while (1) {
 			memset(big, pushed & 0xff, sizeof(big));
-			if (fw_outbox_push(&o, FW_OUTBOX_PUBLISH, "mqttip/10.0.1.3/10.0.1.2", big,
+			if (fw_outbox_push(&o, FW_OUTBOX_PUBLISH, "mqttip/10-0-1-3/10-0-1-2", big,
 					   sizeof(big), 0, false) != 0)
 				break;
 			pushed++;

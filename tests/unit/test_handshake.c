@@ -218,7 +218,7 @@ static void handshake_and_talk(struct node *a, struct node *b, const uint8_t *ps
 	CHECK_EQ_INT(handshake_receiver_index(msg, len, &idx), -1);
 	expect_mac1(msg, len, b->pub);
 
-	memcpy(prologue, "mqttip/1", 8);
+	memcpy(prologue, "mqttip/2", 8);
 	memcpy(prologue + 8, ca_pk, 32);
 	memset(prologue + 40, 0, 32);
 	if (a->addr.family == 4) {

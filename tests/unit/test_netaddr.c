@@ -359,9 +359,85 @@ static void test_random_round_trip(void)
 	CHECK_EQ_INT(mismatches, 0);
 }
 
+/* The topic spelling (PROTOCOL.md 2.1): hand-written cases, then a round trip that must agree
+ * with the canonical text with '-' for '.' and refuse the canonical dotted text. */
+static void test_topic_spelling(void)
+{
+	static const struct {
+		const char *text;
+		const char *canonical; /* NULL: refused */
+	} cases[] = {
+	    {"10-0-1-2", "10.0.1.2"},
+	    {"255-255-255-255", "255.255.255.255"},
+	    {"0-0-0-0", "0.0.0.0"},
+	    {"fd00::1", "fd00::1"},
+	    {"2001:db8::", "2001:db8::"},
+	    {"10.0.1.2", NULL},
+	    {"10-0-1.2", NULL},
+	    {"10-0-1", NULL},
+	    {"10-0-1-2-", NULL},
+	    {"-10-0-1-2", NULL},
+	    {"10--0-1-2", NULL},
+	    {"010-0-1-2", NULL},
+	    {"10-0-1-256", NULL},
+	    {"::ffff:10.0.1.2", NULL},
+	    {"::ffff:10-0-1-2", NULL},
+	    {"fd00-0-0-1", NULL},
+	    {"FD00::1", NULL},
+	    {"fd00::1-1", NULL},
+	    {"", NULL},
+	    {"1-2-3-4-5-6-7-8-9", NULL},
+	};
+	struct netaddr a, want, mapped;
+	char text[NETADDR_STR_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = netaddr_topic_parse(cases[i].text, strlen(cases[i].text), &a);
+
+		if ((rc == 0) != (cases[i].canonical != NULL))
+			fprintf(stderr, "topic spelling \"%s\": rc %d\n", cases[i].text, rc);
+		CHECK_EQ_INT(rc, cases[i].canonical ? 0 : -1);
+		if (cases[i].canonical == NULL)
+			continue;
+		CHECK_EQ_INT(netaddr_parse(cases[i].canonical, strlen(cases[i].canonical), &want),
+			     0);
+		CHECK(netaddr_equal(&a, &want));
+		CHECK_EQ_INT(netaddr_topic_format(&a, text, sizeof(text)), strlen(cases[i].text));
+		CHECK(strcmp(text, cases[i].text) == 0);
+	}
+	/* exactly len bytes are read; no spelling with a dotted quad; capacity */
+	CHECK_EQ_INT(netaddr_topic_parse("10-0-1-23", 8, &a), 0);
+	CHECK(netaddr_equal(&a, &(struct netaddr){4, {10, 0, 1, 2}}));
+	CHECK_EQ_INT(netaddr_parse("::ffff:10.0.1.2", 15, &mapped), 0);
+	CHECK_EQ_INT(netaddr_topic_format(&mapped, text, sizeof(text)), 0);
+	CHECK_EQ_INT(netaddr_topic_format(&want, text, 8), 0);
+
+	for (int i = 0; i < 10000; i++) {
+		struct netaddr back;
+		char canon[NETADDR_STR_MAX];
+		size_t n, m;
+
+		random_address(&a);
+		n = netaddr_topic_format(&a, text, sizeof(text));
+		m = netaddr_format(&a, canon, sizeof(canon));
+		if (a.family == 6 && memchr(canon, '.', m) != NULL) {
+			CHECK_EQ_INT(n, 0);
+			continue;
+		}
+		CHECK_EQ_INT(n, m);
+		for (size_t k = 0; k < m; k++)
+			CHECK(text[k] == (canon[k] == '.' ? '-' : canon[k]));
+		CHECK_EQ_INT(netaddr_topic_parse(text, n, &back), 0);
+		CHECK(netaddr_equal(&back, &a));
+		if (a.family == 4)
+			CHECK_EQ_INT(netaddr_topic_parse(canon, m, &back), -1);
+	}
+}
+
 int main(void)
 {
 	test_spellings();
+	test_topic_spelling();
 	test_exact_length();
 	test_prefixes();
 	test_predicates();

@@ -25,6 +25,29 @@ static void start(int i, uint64_t serial, const struct node_settings *set)
 	CHECK_EQ_INT(lab_start(i, certs[i], cert_lens[i], keys[i], set), 0);
 }
 
+/* <p>/cert/<address of node i>, built as every node builds it. */
+static const char *cert_topic(int i)
+{
+	static char t[TOPIC_MAX];
+	struct netaddr a;
+
+	netaddr_parse(addr[i], strlen(addr[i]), &a);
+	topic_cert(t, sizeof(t), MQTTIP_TOPIC_PREFIX, &a);
+	return t;
+}
+
+/* <p>/kx/<node dst>/<node src> */
+static const char *kx_topic(int dst, int src)
+{
+	static char t[TOPIC_MAX];
+	struct netaddr d, s;
+
+	netaddr_parse(addr[dst], strlen(addr[dst]), &d);
+	netaddr_parse(addr[src], strlen(addr[src]), &s);
+	topic_kx(t, sizeof(t), MQTTIP_TOPIC_PREFIX, &d, &s);
+	return t;
+}
+
 /* i sends marker to j; true when it arrived within ms. */
 static bool ping(int i, int j, uint32_t marker, uint64_t ms)
 {
@@ -236,19 +259,19 @@ static void test_serial_directory(void)
 	CHECK(p && p->cert.serial == 5);
 	/* the broker replays an older certificate of b from its retained store */
 	old_len = lab_cert(old, "b", addr[1], 3, keys[1], NULL);
-	lab_inject("mqttip/cert/10.0.0.2", old, old_len, true);
+	lab_inject(cert_topic(1), old, old_len, true);
 	lab_run(100);
 	CHECK_EQ_INT(p->cert.serial, 5);
 	CHECK_EQ_INT(lab_drops(0, DROP_CERT_SERIAL), 1);
 	same_len = lab_cert(same, "b2", addr[1], 5, keys[1], NULL);
-	lab_inject("mqttip/cert/10.0.0.2", same, same_len, true);
+	lab_inject(cert_topic(1), same, same_len, true);
 	lab_run(100);
 	CHECK(strcmp(p->cert.name, "b") == 0);
 	CHECK_EQ_INT(lab_drops(0, DROP_CERT_SERIAL), 2);
 	/* a renewal (same key, higher serial) replaces it and keeps the session */
 	CHECK(ping(0, 1, 1, 200));
 	newer_len = lab_cert(newer, "b", addr[1], 9, keys[1], NULL);
-	lab_inject("mqttip/cert/10.0.0.2", newer, newer_len, true);
+	lab_inject(cert_topic(1), newer, newer_len, true);
 	lab_run(100);
 	CHECK_EQ_INT(p->cert.serial, 9);
 	CHECK(ping(0, 1, 2, 200));
@@ -369,7 +392,7 @@ static void test_retained_inbox(void)
 	lab_run(100);
 	memset(junk, 0, sizeof(junk));
 	junk[0] = MQTTIP_MSG_INITIATION;
-	lab_inject("mqttip/kx/10.0.0.1/10.0.0.2", junk, sizeof(junk), true);
+	lab_inject(kx_topic(0, 1), junk, sizeof(junk), true);
 	lab_run(100);
 	CHECK_EQ_INT(lab_drops(0, DROP_RETAINED), 0); /* live: handled (and refused) normally */
 	CHECK_EQ_INT(lab_drops(0, DROP_MALFORMED), 1);

@@ -58,36 +58,40 @@ int main(void)
 	strcpy(id_nosan.name, "nosan");
 
 	/* WRITE */
-	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2/10.9.0.1", false), ACL_ALLOW);
+	CHECK_EQ_INT(wr(&a, "mqttip/10-9-0-2/10-9-0-1", false), ACL_ALLOW);
 	CHECK_EQ_INT(wr(&a, "mqttip/fd00::2/fd00::1", false), ACL_ALLOW);
-	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2/10.9.0.3", false), ACL_DENY);
-	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2/10.9.0.1", true), ACL_DENY);
-	CHECK_EQ_INT(wr(&a, "mqttip/kx/10.9.0.2/10.9.0.1", false), ACL_ALLOW);
-	CHECK_EQ_INT(wr(&a, "mqttip/kx/10.9.0.2/10.9.0.3", false), ACL_DENY);
-	CHECK_EQ_INT(wr(&a, "mqttip/cert/10.9.0.1", true), ACL_ALLOW);
-	CHECK_EQ_INT(wr(&a, "mqttip/cert/10.9.0.2", true), ACL_DENY);
-	CHECK_EQ_INT(wr(&gw, "mqttip/cert/192.168.5.1", true), ACL_DENY);
-	CHECK_EQ_INT(wr(&gw, "mqttip/10.9.0.1/192.168.5.1", false), ACL_ALLOW);
+	CHECK_EQ_INT(wr(&a, "mqttip/10-9-0-2/10-9-0-3", false), ACL_DENY);
+	CHECK_EQ_INT(wr(&a, "mqttip/10-9-0-2/10-9-0-1", true), ACL_DENY);
+	CHECK_EQ_INT(wr(&a, "mqttip/kx/10-9-0-2/10-9-0-1", false), ACL_ALLOW);
+	CHECK_EQ_INT(wr(&a, "mqttip/kx/10-9-0-2/10-9-0-3", false), ACL_DENY);
+	CHECK_EQ_INT(wr(&a, "mqttip/cert/10-9-0-1", true), ACL_ALLOW);
+	CHECK_EQ_INT(wr(&a, "mqttip/cert/10-9-0-2", true), ACL_DENY);
+	CHECK_EQ_INT(wr(&gw, "mqttip/cert/192-168-5-1", true), ACL_DENY);
+	CHECK_EQ_INT(wr(&gw, "mqttip/10-9-0-1/192-168-5-1", false), ACL_ALLOW);
 	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2", false), ACL_ALLOW);
 	CHECK_EQ_INT(wr(&gw, "mqttip/10.9.0.2", false), ACL_DENY);
 	CHECK_EQ_INT(acl_write(&cfg_strict, &a, "mqttip/10.9.0.2", 15, false), ACL_DENY);
-	CHECK_EQ_INT(wr(&none, "mqttip/10.9.0.2/10.9.0.1", false), ACL_DENY);
-	CHECK_EQ_INT(wr(&revoked, "mqttip/10.9.0.2/10.9.0.1", false), ACL_DENY);
+	CHECK_EQ_INT(wr(&none, "mqttip/10-9-0-2/10-9-0-1", false), ACL_DENY);
+	CHECK_EQ_INT(wr(&revoked, "mqttip/10-9-0-2/10-9-0-1", false), ACL_DENY);
 	CHECK_EQ_INT(wr(&a, "$SYS/broker/mqttip/metrics", false), ACL_DENY);
 	CHECK_EQ_INT(wr(&a, "other/topic", false), ACL_DEFER);
 	CHECK_EQ_INT(acl_write(&cfg_strict, &a, "other/topic", 11, false), ACL_DENY);
-	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2/10.9.0.1/x", false), ACL_DENY);
+	CHECK_EQ_INT(wr(&a, "mqttip/10-9-0-2/10-9-0-1/x", false), ACL_DENY);
+	/* protocol 1's dotted spelling in secure topics, the dashed one in legacy: refused */
+	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2/10.9.0.1", false), ACL_DENY);
+	CHECK_EQ_INT(wr(&a, "mqttip/cert/10.9.0.1", true), ACL_DENY);
+	CHECK_EQ_INT(wr(&a, "mqttip/10-9-0-2", false), ACL_DENY);
 
 	/* READ */
-	CHECK_EQ_INT(rd(&a, "mqttip/10.9.0.1/10.9.0.2"), ACL_ALLOW);
-	CHECK_EQ_INT(rd(&a, "mqttip/10.9.0.2/10.9.0.1"), ACL_DENY);
-	CHECK_EQ_INT(rd(&a, "mqttip/255.255.255.255/10.9.0.2"), ACL_ALLOW);
-	CHECK_EQ_INT(rd(&a, "mqttip/kx/10.9.0.1/10.9.0.2"), ACL_ALLOW);
-	CHECK_EQ_INT(rd(&a, "mqttip/kx/10.9.0.2/10.9.0.1"), ACL_DENY);
-	CHECK_EQ_INT(rd(&nosan, "mqttip/cert/10.9.0.2"), ACL_ALLOW);
-	CHECK_EQ_INT(rd(&none, "mqttip/cert/10.9.0.2"), ACL_DENY);
-	CHECK_EQ_INT(rd(&gw, "mqttip/192.168.5.9/10.9.0.1"), ACL_ALLOW);
-	CHECK_EQ_INT(rd(&gw, "mqttip/192.168.6.9/10.9.0.1"), ACL_DENY);
+	CHECK_EQ_INT(rd(&a, "mqttip/10-9-0-1/10-9-0-2"), ACL_ALLOW);
+	CHECK_EQ_INT(rd(&a, "mqttip/10-9-0-2/10-9-0-1"), ACL_DENY);
+	CHECK_EQ_INT(rd(&a, "mqttip/255-255-255-255/10-9-0-2"), ACL_ALLOW);
+	CHECK_EQ_INT(rd(&a, "mqttip/kx/10-9-0-1/10-9-0-2"), ACL_ALLOW);
+	CHECK_EQ_INT(rd(&a, "mqttip/kx/10-9-0-2/10-9-0-1"), ACL_DENY);
+	CHECK_EQ_INT(rd(&nosan, "mqttip/cert/10-9-0-2"), ACL_ALLOW);
+	CHECK_EQ_INT(rd(&none, "mqttip/cert/10-9-0-2"), ACL_DENY);
+	CHECK_EQ_INT(rd(&gw, "mqttip/192-168-5-9/10-9-0-1"), ACL_ALLOW);
+	CHECK_EQ_INT(rd(&gw, "mqttip/192-168-6-9/10-9-0-1"), ACL_DENY);
 	CHECK_EQ_INT(rd(&a, "$SYS/broker/mqttip/metrics"), ACL_DENY);
 	rights_a.admin = true;
 	CHECK_EQ_INT(rd(&a, "$SYS/broker/mqttip/metrics"), ACL_ALLOW);
@@ -96,31 +100,34 @@ int main(void)
 	CHECK_EQ_INT(rd(&a, "$SYS/broker/load"), ACL_DEFER);
 
 	/* SUBSCRIBE: own inboxes and the directory, nothing that reaches another inbox */
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.1/+"), ACL_ALLOW);
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.1/#"), ACL_ALLOW);
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.1/10.9.0.7"), ACL_ALLOW);
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/kx/10.9.0.1/+"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10-9-0-1/+"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10-9-0-1/#"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10-9-0-1/10-9-0-7"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/kx/10-9-0-1/+"), ACL_ALLOW);
 	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/cert/+"), ACL_ALLOW);
 	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.1"), ACL_ALLOW);
 	CHECK_EQ_INT(sub(&cfg_strict, &a, "mqttip/10.9.0.1"), ACL_DENY);
-	CHECK_EQ_INT(sub(&cfg, &a, "$share/grp/mqttip/10.9.0.1/+"), ACL_ALLOW);
-	CHECK_EQ_INT(sub(&cfg, &a, "$share/grp/mqttip/10.9.0.2/+"), ACL_DENY);
-	CHECK_EQ_INT(sub(&cfg, &a, "$share//mqttip/10.9.0.1/+"), ACL_DENY);
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.2/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "$share/grp/mqttip/10-9-0-1/+"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "$share/grp/mqttip/10-9-0-2/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "$share//mqttip/10-9-0-1/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10-9-0-2/+"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/#"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/+/+"), ACL_DENY);
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/+/10.9.0.1"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/+/10-9-0-1"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/kx/+/+"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "#"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "+/+/+"), ACL_DENY);
-	CHECK_EQ_INT(sub(&cfg, &a, "+/10.9.0.1/+"), ACL_ALLOW);
-	CHECK_EQ_INT(sub(&cfg_strict, &a, "+/10.9.0.1/+"), ACL_DENY);
-	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.1/+/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "+/10-9-0-1/+"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg_strict, &a, "+/10-9-0-1/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10-9-0-1/+/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10.9.0.1/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/kx/10.9.0.1/+"), ACL_DENY);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/10-9-0-1"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &none, "mqttip/cert/+"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "$SYS/broker/mqttip/#"), ACL_DENY);
 	CHECK_EQ_INT(sub(&cfg, &a, "$SYS/#"), ACL_DEFER);
 	CHECK_EQ_INT(sub(&cfg, &a, "other/#"), ACL_DEFER);
-	CHECK_EQ_INT(sub(&cfg, &gw, "mqttip/192.168.5.3/+"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &gw, "mqttip/192-168-5-3/+"), ACL_ALLOW);
 	CHECK_EQ_INT(acl_unsubscribe(&cfg, "mqttip/#", 8), ACL_ALLOW);
 
 	/* Policy grammar */
@@ -154,5 +161,42 @@ int main(void)
 	CHECK(policy_parse("route g 010.0.0.0/8\n", 20, &p, err, sizeof(err)) != 0);
 	CHECK(policy_parse("admin a b\n", 10, &p, err, sizeof(err)) != 0);
 	CHECK(policy_parse("admin a\0b\n", 10, &p, err, sizeof(err)) != 0);
+	CHECK(policy_parse("bridge b\n", 9, &p, err, sizeof(err)) != 0);
+
+	/* A bridge (policy "bridge"): speaks for the other broker's nodes inside its prefix, their
+	 * directory entries included, and for nothing outside it; a route does not cover entries.
+	 */
+	{
+		const char *btext = "bridge br-a 10.9.1.0/24\nbridge br-a fd00:1::/64\n";
+		struct identity id_br = {0};
+		struct policy_rights rights_br;
+		struct acl_subject br = {&id_br, &rights_br, false};
+
+		strcpy(id_br.name, "br-a");
+		CHECK(policy_parse(btext, strlen(btext), &p, err, sizeof(err)) == 0);
+		policy_lookup(&p, "br-a", &rights_br);
+		CHECK(rights_br.nroutes == 2 && rights_br.routes[0].bridge);
+		CHECK_EQ_INT(wr(&br, "mqttip/10-9-0-2/10-9-1-7", false), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/kx/fd00::2/fd00:1::7", false), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/cert/10-9-1-7", true), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/cert/fd00:1::7", true), ACL_ALLOW);
+		CHECK_EQ_INT(wr(&br, "mqttip/10-9-1-7/10-9-0-2", false), ACL_DENY);
+		CHECK_EQ_INT(wr(&br, "mqttip/cert/10-9-0-2", true), ACL_DENY);
+		CHECK_EQ_INT(sub(&cfg, &br, "mqttip/10-9-1-7/+"), ACL_ALLOW);
+		CHECK_EQ_INT(sub(&cfg, &br, "mqttip/kx/10-9-1-7/+"), ACL_ALLOW);
+		CHECK_EQ_INT(sub(&cfg, &br, "mqttip/10-9-0-2/+"), ACL_DENY);
+		CHECK_EQ_INT(rd(&br, "mqttip/10-9-1-7/10-9-0-2"), ACL_ALLOW);
+		CHECK_EQ_INT(rd(&br, "mqttip/10-9-0-7/10-9-0-2"), ACL_DENY);
+		{
+			struct policy_rights as_route = rights_br;
+
+			as_route.routes[0].bridge = false;
+			CHECK(policy_rights_lost(&rights_br, &as_route));
+			br.rights = &as_route;
+			CHECK_EQ_INT(wr(&br, "mqttip/cert/10-9-1-7", true), ACL_DENY);
+			CHECK_EQ_INT(wr(&br, "mqttip/10-9-0-2/10-9-1-7", false), ACL_ALLOW);
+		}
+		policy_free(&p);
+	}
 	return check_done();
 }

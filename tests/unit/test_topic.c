@@ -39,26 +39,26 @@ struct parse_case {
 
 static const struct parse_case cases[] = {
     /* every kind, both families */
-    {"mqttip", "mqttip/10.0.1.2/10.0.1.1", TOPIC_DATA, "10.0.1.2", "10.0.1.1"},
+    {"mqttip", "mqttip/10-0-1-2/10-0-1-1", TOPIC_DATA, "10.0.1.2", "10.0.1.1"},
     {"mqttip", "mqttip/2001:db8::2/2001:db8::1", TOPIC_DATA, "2001:db8::2", "2001:db8::1"},
-    {"mqttip", "mqttip/255.255.255.255/10.0.1.1", TOPIC_DATA, "255.255.255.255", "10.0.1.1"},
-    {"mqttip", "mqttip/kx/10.0.1.2/10.0.1.1", TOPIC_KX, "10.0.1.2", "10.0.1.1"},
+    {"mqttip", "mqttip/255-255-255-255/10-0-1-1", TOPIC_DATA, "255.255.255.255", "10.0.1.1"},
+    {"mqttip", "mqttip/kx/10-0-1-2/10-0-1-1", TOPIC_KX, "10.0.1.2", "10.0.1.1"},
     {"mqttip", "mqttip/kx/fd00::2/fd00::1", TOPIC_KX, "fd00::2", "fd00::1"},
-    {"mqttip", "mqttip/cert/10.0.1.1", TOPIC_CERT, "10.0.1.1", NULL},
+    {"mqttip", "mqttip/cert/10-0-1-1", TOPIC_CERT, "10.0.1.1", NULL},
     {"mqttip", "mqttip/cert/fd00::1", TOPIC_CERT, "fd00::1", NULL},
     {"mqttip", "mqttip/10.0.1.2", TOPIC_LEGACY, "10.0.1.2", NULL},
     {"mqttip", "mqttip/::1", TOPIC_LEGACY, "::1", NULL},
-    {"vpn", "vpn/10.0.1.2/10.0.1.1", TOPIC_DATA, "10.0.1.2", "10.0.1.1"},
+    {"vpn", "vpn/10-0-1-2/10-0-1-1", TOPIC_DATA, "10.0.1.2", "10.0.1.1"},
     {"$x", "$x/kx/::/::", TOPIC_KX, "::", "::"},
     /* outside the prefix */
-    {"mqttip", "other/10.0.1.2/10.0.1.1", TOPIC_OUTSIDE, NULL, NULL},
+    {"mqttip", "other/10-0-1-2/10-0-1-1", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "mqttipx/10.0.1.2", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "mqtti", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "MQTTIP/10.0.1.2", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "/mqttip/10.0.1.2", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "$SYS/broker/mqttip/metrics", TOPIC_OUTSIDE, NULL, NULL},
-    {"vpn", "mqttip/10.0.1.2/10.0.1.1", TOPIC_OUTSIDE, NULL, NULL},
+    {"vpn", "mqttip/10-0-1-2/10-0-1-1", TOPIC_OUTSIDE, NULL, NULL},
     {"mqttip", "a+/x", TOPIC_OUTSIDE, NULL, NULL},
     /* wildcard filters that cover the prefix */
     {"mqttip", "#", TOPIC_INVALID, NULL, NULL},
@@ -66,33 +66,33 @@ static const struct parse_case cases[] = {
     {"mqttip", "+/10.0.1.2/+", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/#", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/+", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2/+", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/kx/10.0.1.2/+", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2/10.0.1.1#", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/+", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/kx/10-0-1-2/+", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/10-0-1-1#", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/cert/+", TOPIC_INVALID, NULL, NULL},
     /* the prefix itself, empty levels, trailing '/' */
     {"mqttip", "mqttip", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip//10.0.1.2", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2/", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2//10.0.1.1", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2/10.0.1.1/", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/kx//10.0.1.2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip//10-0-1-2", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2//10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/10-0-1-1/", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/kx//10-0-1-2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/cert/", TOPIC_INVALID, NULL, NULL},
     /* wrong arity */
     {"mqttip", "mqttip/kx", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/kx/10.0.1.2", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/kx/10.0.1.2/10.0.1.1/10.0.1.3", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/kx/10-0-1-2", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/kx/10-0-1-2/10-0-1-1/10-0-1-3", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/cert", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/cert/10.0.1.1/10.0.1.2", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2/10.0.1.1/10.0.1.3", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/cert/10-0-1-1/10-0-1-2", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/10-0-1-1/10-0-1-3", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/a/b/c/d", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/xx/10.0.1.2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/KX/10.0.1.2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/Cert/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/xx/10-0-1-2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/KX/10-0-1-2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/Cert/10-0-1-1", TOPIC_INVALID, NULL, NULL},
     /* non-canonical or foreign addresses */
-    {"mqttip", "mqttip/010.0.1.2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/10.0.1.2/10.0.1.01", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/010-0-1-2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/10-0-1-01", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/10.0.1.256", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/10.0.1", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/2001:DB8::1", TOPIC_INVALID, NULL, NULL},
@@ -106,9 +106,24 @@ static const struct parse_case cases[] = {
     {"mqttip", "mqttip/kx", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/cert", TOPIC_INVALID, NULL, NULL},
     {"mqttip", "mqttip/hello", TOPIC_INVALID, NULL, NULL},
+    /* protocol 2 spells IPv4 with '-' in secure topics (a broker may split levels at '.');
+     * the legacy topic keeps MQTT_VPN's dotted quad; neither accepts the other spelling */
+    {"mqttip", "mqttip/10.0.1.2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/kx/10.0.1.2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/cert/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1.2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2-3/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/-10-0-1-2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10--0-1-2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/cert/::ffff:10-0-1-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/cert/fd00-0-0-1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/fd00::2/fd00::1", TOPIC_DATA, "fd00::2", "fd00::1"},
     /* families differ between <dst> and <src> */
-    {"mqttip", "mqttip/10.0.1.2/fd00::1", TOPIC_INVALID, NULL, NULL},
-    {"mqttip", "mqttip/kx/fd00::2/10.0.1.1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/10-0-1-2/fd00::1", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/kx/fd00::2/10-0-1-1", TOPIC_INVALID, NULL, NULL},
     /* an unusable prefix fails closed */
     {"", "mqttip/10.0.1.2", TOPIC_INVALID, NULL, NULL},
     {"", "/10.0.1.2", TOPIC_INVALID, NULL, NULL},
@@ -164,21 +179,21 @@ static void test_builders(void)
 
 	bogus.family = 5;
 	CHECK_EQ_INT(topic_data(buf, sizeof(buf), "mqttip", &a4, &b4), 24);
-	CHECK(strcmp(buf, "mqttip/10.0.1.2/10.0.1.1") == 0);
+	CHECK(strcmp(buf, "mqttip/10-0-1-2/10-0-1-1") == 0);
 	CHECK_EQ_INT(topic_data(buf, sizeof(buf), "mqttip", &a6, &b6), 30);
 	CHECK(strcmp(buf, "mqttip/2001:db8::2/2001:db8::1") == 0);
 	CHECK(topic_kx(buf, sizeof(buf), "mqttip", &a4, &b4) == 27);
-	CHECK(strcmp(buf, "mqttip/kx/10.0.1.2/10.0.1.1") == 0);
+	CHECK(strcmp(buf, "mqttip/kx/10-0-1-2/10-0-1-1") == 0);
 	CHECK(topic_kx(buf, sizeof(buf), "p", &a6, &b6) == 28);
 	CHECK(strcmp(buf, "p/kx/2001:db8::2/2001:db8::1") == 0);
 	CHECK(topic_cert(buf, sizeof(buf), "mqttip", &b4) == 20);
-	CHECK(strcmp(buf, "mqttip/cert/10.0.1.1") == 0);
+	CHECK(strcmp(buf, "mqttip/cert/10-0-1-1") == 0);
 	CHECK(topic_cert(buf, sizeof(buf), "mqttip", &b6) == 23);
 	CHECK(strcmp(buf, "mqttip/cert/2001:db8::1") == 0);
 	CHECK(topic_legacy(buf, sizeof(buf), "mqttip", &a4) == 15);
 	CHECK(strcmp(buf, "mqttip/10.0.1.2") == 0);
 	CHECK(topic_data_inbox(buf, sizeof(buf), "mqttip", &a4) == 17);
-	CHECK(strcmp(buf, "mqttip/10.0.1.2/+") == 0);
+	CHECK(strcmp(buf, "mqttip/10-0-1-2/+") == 0);
 	CHECK(topic_kx_inbox(buf, sizeof(buf), "mqttip", &a6) == 23);
 	CHECK(strcmp(buf, "mqttip/kx/2001:db8::2/+") == 0);
 
@@ -280,7 +295,7 @@ static void test_round_trip(void)
 
 static void test_hostile(void)
 {
-	static const char head[] = "mqttip/10.0.1.2/10.0.1.10";
+	static const char head[] = "mqttip/10-0-1-2/10-0-1-10";
 	size_t huge = 70000;
 	char *big = malloc(huge);
 	struct topic t;

@@ -69,6 +69,7 @@ lab_bns() { echo "mqb$LAB_ID"; }
 lab_ns() { echo "mqn$LAB_ID-$1"; }
 lab_addr() { echo "10.77.0.$1"; }
 lab_addr6() { echo "fd77::$1"; }
+lab_taddr() { echo "10-77-0-$1"; } # lab_addr as secure-mode topics spell it (PROTOCOL.md 2.1)
 lab_exec() {
 	local i=$1
 	shift

@@ -1,0 +1,24 @@
+# Brokers other than one mosquitto (docs/SCALING.md), label "cluster": a three-node RabbitMQ
+# cluster in network namespaces (Debian's rabbitmq-server, started once per test file) and two
+# mosquitto brokers with the plugin joined by a bridge, each with agents on it. As root; a test
+# that cannot run says why and is skipped (exit 77).
+if(NOT TARGET mqttip OR NOT TARGET mqttip_plugin)
+	return()
+endif()
+
+set(cluster_env "")
+if(MQTTIP_SANITIZE)
+	# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime preloaded.
+	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+		OUTPUT_VARIABLE cluster_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
+	list(APPEND cluster_env "MQTTIP_BROKER_PRELOAD=${cluster_libasan}")
+endif()
+foreach(t rabbitmq bridge)
+	add_test(NAME cluster_${t}
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cluster_${t}.sh $<TARGET_FILE:mqttip>
+			$<TARGET_FILE:mqttip_plugin>)
+	set_tests_properties(cluster_${t} PROPERTIES LABELS cluster TIMEOUT 300 SKIP_RETURN_CODE 77
+		ENVIRONMENT "${cluster_env}")
+endforeach()
+# Three Erlang VMs booting take both cores for a while: not beside the other heavy tests.
+set_tests_properties(cluster_rabbitmq PROPERTIES RUN_SERIAL TRUE)
