@@ -7,3 +7,12 @@ endif()
 add_test(NAME agent_journal
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/agent_journal.sh $<TARGET_FILE:mqttip>)
 set_tests_properties(agent_journal PROPERTIES LABELS integration TIMEOUT 60 SKIP_RETURN_CODE 77)
+
+# The man pages (docs/man/) and what the programs say: every command's and subcommand's --help
+# against its page, `mqttip help CMD`, the plugin's options against mqttip-plugin(5) (unit).
+add_executable(plugin_options tools/plugin_options.c)
+target_link_libraries(plugin_options PRIVATE mqttip_plugin_core)
+add_test(NAME man_pages
+	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tools/check-man.sh $<TARGET_FILE:mqttip> ${MQTTIP_MAN_DIR}
+		$<TARGET_FILE:plugin_options>)
+set_tests_properties(man_pages PROPERTIES LABELS unit TIMEOUT 60)
