@@ -1,9 +1,10 @@
-# What an installation of mqttip relies on beyond the protocol: the journal's log priorities
-# (integration, as root).
+# What an installation of mqttip relies on beyond the protocol: log priorities for the journal, man
+# pages, bash completion, the Debian packages, the Grafana dashboard.
 if(NOT TARGET mqttip)
 	return()
 endif()
 
+# The agent's log under the journal (integration, as root).
 add_test(NAME agent_journal
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/agent_journal.sh $<TARGET_FILE:mqttip>)
 set_tests_properties(agent_journal PROPERTIES LABELS integration TIMEOUT 60 SKIP_RETURN_CODE 77)
@@ -16,3 +17,9 @@ add_test(NAME man_pages
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tools/check-man.sh $<TARGET_FILE:mqttip> ${MQTTIP_MAN_DIR}
 		$<TARGET_FILE:plugin_options>)
 set_tests_properties(man_pages PROPERTIES LABELS unit TIMEOUT 60)
+
+# The bash completion, run as bash runs it on TAB, against the real program (unit).
+add_test(NAME bash_completion
+	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tools/check-completion.sh $<TARGET_FILE:mqttip>
+		${CMAKE_SOURCE_DIR}/agent/completion/mqttip.bash)
+set_tests_properties(bash_completion PROPERTIES LABELS unit TIMEOUT 60)

@@ -92,9 +92,12 @@ for pair in 3:error 4:warning 6:info 7:debug; do
 done
 # What `journalctl -p warning` would show: priorities 0..4.
 sel=$(grep -E '^<[0-4]>' "$log")
-grep -q 'reload refused' <<<"$sel" && grep -q 'cannot connect' <<<"$sel" &&
-	! grep -q 'retrying in' <<<"$sel" && ok "-p warning keeps the error and warnings, not info" ||
+if grep -q 'reload refused' <<<"$sel" && grep -q 'cannot connect' <<<"$sel" &&
+	! grep -q 'retrying in' <<<"$sel"; then
+	ok "-p warning keeps the error and warnings, not info"
+else
 	bad "-p warning selection wrong: $sel"
+fi
 
 # Not the journal: plain lines.
 other=$(stat -c '%d:%i' "$W/pki/broker/policy")

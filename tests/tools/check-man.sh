@@ -38,7 +38,7 @@ flags_in() {
 
 # render PAGE: the page as text, wide enough that no line wraps.
 render() {
-	MANWIDTH=250 MAN_KEEP_FORMATTING= man -l "$1" 2>/dev/null | col -bx
+	MANWIDTH=250 MAN_KEEP_FORMATTING='' man -l "$1" 2>/dev/null | col -bx
 }
 
 # section NAME < text: the lines of one section (headings are unindented capitals).
@@ -131,7 +131,7 @@ if [ -n "$PLUGIN_OPTIONS" ]; then
 	else
 		man --warnings -l "$page" 2>"$W/warn" >/dev/null
 		[ -s "$W/warn" ] && bad "mqttip-plugin.5: man --warnings: $(head -n3 "$W/warn")"
-		"$PLUGIN_OPTIONS" | tr ', ' '\n\n' | grep -v '^$' | sed 's/^/plugin_opt_/' | sort -u >"$W/hopts"
+		"$PLUGIN_OPTIONS" | tr -s ', ' '\n' | grep -v '^$' | sed 's/^/plugin_opt_/' | sort -u >"$W/hopts"
 		render "$page" | section OPTIONS | entries | awk '$1 ~ /^plugin_opt_/ { print $1 }' | sort -u >"$W/popts"
 		[ -s "$W/hopts" ] || bad "$PLUGIN_OPTIONS printed no option"
 		compare "mqttip-plugin.5 options" "$W/hopts" "$W/popts"
