@@ -23,3 +23,13 @@ add_test(NAME bash_completion
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tools/check-completion.sh $<TARGET_FILE:mqttip>
 		${CMAKE_SOURCE_DIR}/agent/completion/mqttip.bash)
 set_tests_properties(bash_completion PROPERTIES LABELS unit TIMEOUT 60)
+
+# The Debian packages built from the tree, extracted, checked by lintian, their programs and pages
+# run (integration, as root). The build is its own (debian/rules), so the sanitizer and fuzz
+# configurations do not repeat it.
+if(NOT MQTTIP_SANITIZE AND NOT MQTTIP_FUZZ)
+	add_test(NAME package_build
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/package_build.sh ${CMAKE_SOURCE_DIR})
+	set_tests_properties(package_build PROPERTIES LABELS integration TIMEOUT 300
+		SKIP_RETURN_CODE 77)
+endif()
