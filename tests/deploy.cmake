@@ -33,3 +33,21 @@ if(NOT MQTTIP_SANITIZE AND NOT MQTTIP_FUZZ)
 	set_tests_properties(package_build PROPERTIES LABELS integration TIMEOUT 300
 		SKIP_RETURN_CODE 77)
 endif()
+
+# The Grafana dashboard (conf/grafana-mqttip.json) against a real plugin's Prometheus textfile
+# (integration).
+find_program(MOSQUITTO_BIN mosquitto PATHS /usr/sbin)
+if(TARGET mqttip_plugin AND MOSQUITTO_BIN)
+	set(dashboard_env "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>")
+	if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+		# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime first.
+		execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+			OUTPUT_VARIABLE dashboard_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
+		list(APPEND dashboard_env "MQTTIP_BROKER_PRELOAD=${dashboard_asan}")
+	endif()
+	add_test(NAME dashboard_series
+		COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/dashboard_series.sh
+			${CMAKE_SOURCE_DIR}/conf/grafana-mqttip.json)
+	set_tests_properties(dashboard_series PROPERTIES LABELS integration TIMEOUT 60
+		SKIP_RETURN_CODE 77 ENVIRONMENT "${dashboard_env}")
+endif()

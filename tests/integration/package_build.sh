@@ -90,6 +90,7 @@ usr/share/doc/mosquitto-plugin-mqttip/METRICS.md
 usr/share/doc/mosquitto-plugin-mqttip/README.Debian
 usr/share/doc/mosquitto-plugin-mqttip/changelog.gz
 usr/share/doc/mosquitto-plugin-mqttip/copyright
+usr/share/doc/mosquitto-plugin-mqttip/examples/grafana-mqttip.json
 usr/share/doc/mosquitto-plugin-mqttip/examples/mosquitto.conf
 usr/share/man/man5/mqttip-plugin.5.gz
 EOF
