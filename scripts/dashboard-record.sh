@@ -15,6 +15,7 @@
 #            docs/metrics-recording.prom
 set -euo pipefail
 MQTTIP=$(realpath "$1")
+# shellcheck disable=SC2034 # read by agent_lab.sh
 PLUGIN=$(realpath "$2")
 OUT=$(realpath -m "$3")
 . "$(dirname "$0")/../tests/integration/lib/agent_lab.sh"

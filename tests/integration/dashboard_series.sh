@@ -19,6 +19,7 @@ tb_init
 plugin_env_pki
 plugin_env_start policy_file="$D/policy" metrics_interval=1 prometheus_file="$D/mqttip.prom"
 
+# shellcheck disable=SC2046 # as NAME prints several arguments
 traffic() {
 	listen node-b "$D/b.out" 3 'mqttip/10.9.0.2/+' 'mqttip/kx/10.9.0.2/+'
 	local b=$LISTEN_PID
