@@ -85,7 +85,7 @@ check() {
 	"$MQTTIP" "$@" --help >"$W/help"
 	if [ $# -gt 0 ]; then
 		checked=$((checked + 1))
-		if "$MQTTIP" help "$@" >"$W/help2" 2>&1 && cmp -s "$W/help" "$W/help2"; then
+		if "$MQTTIP" help "$@" >"$W/help2" 2>"$W/help2.err" && cmp -s "$W/help" "$W/help2"; then
 			ok "'mqttip help $words' = 'mqttip $words --help'"
 		else
 			bad "'mqttip help $words' differs from 'mqttip $words --help': $(diff "$W/help" "$W/help2" | head -n4)"
