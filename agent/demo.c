@@ -3,7 +3,8 @@
  * remove everything on failure or Ctrl-C. The script and the plugin are found from the path of
  * this binary in the build tree (nothing needs installing):
  *   build/agent/mqttip, build/agent/mqttip-demo.sh (copied by cmake), build/plugin/mqttip_plugin.so
- * unless --plugin or $MQTTIP_PLUGIN names the plugin. */
+ * unless --plugin or $MQTTIP_PLUGIN names the plugin; failing that, where `cmake --install` (the
+ * Debian packages) puts them: MQTTIP_INSTALLED_DEMO_SCRIPT and MQTTIP_INSTALLED_PLUGIN. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <limits.h>
@@ -47,10 +48,10 @@ static void demo_usage(FILE *out)
 		"                 a-z 0-9 '-', starting with a letter, at most %d characters\n"
 		"  --plugin FILE  the broker plugin (default: $MQTTIP_PLUGIN, else\n"
 		"                 ../plugin/%s from this program's directory,\n"
-		"                 as in the build tree)\n"
+		"                 as in the build tree, else %s)\n"
 		"Exit status: 0 every check passed, 1 a step failed, 2 bad command line,\n"
 		"130 interrupted.\n",
-		DEMO_NAME_MAX, DEMO_PLUGIN);
+		DEMO_NAME_MAX, DEMO_PLUGIN, MQTTIP_INSTALLED_PLUGIN);
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -188,11 +189,12 @@ int cmd_demo(int argc, char **argv)
 		fprintf(stderr, "mqttip demo: cannot find this program's path in /proc/self/exe\n");
 		return MQTTIP_EXIT_FAILED;
 	}
-	if (find_beside(dir, DEMO_SCRIPT, script) != 0) {
+	if (find_beside(dir, DEMO_SCRIPT, script) != 0 &&
+	    find_beside("/", MQTTIP_INSTALLED_DEMO_SCRIPT, script) != 0) {
 		fprintf(stderr,
-			"mqttip demo: %s not found in %s; rebuild (cmake copies agent/demo.sh "
-			"there)\n",
-			DEMO_SCRIPT, dir);
+			"mqttip demo: %s not found in %s nor at %s; rebuild (cmake copies "
+			"agent/demo.sh there) or reinstall the package mqttip\n",
+			DEMO_SCRIPT, dir, MQTTIP_INSTALLED_DEMO_SCRIPT);
 		return MQTTIP_EXIT_FAILED;
 	}
 	if (o.plugin == NULL)
@@ -204,11 +206,13 @@ int cmd_demo(int argc, char **argv)
 			fprintf(stderr, "mqttip demo: plugin %s: %s\n", o.plugin, strerror(errno));
 			return MQTTIP_EXIT_FAILED;
 		}
-	} else if (find_beside(dir, "../plugin/" DEMO_PLUGIN, plugin) != 0) {
+	} else if (find_beside(dir, "../plugin/" DEMO_PLUGIN, plugin) != 0 &&
+		   find_beside("/", MQTTIP_INSTALLED_PLUGIN, plugin) != 0) {
 		fprintf(stderr,
-			"mqttip demo: %s not found in %s/../plugin; build it (cmake --build "
-			"build --target mqttip_plugin) or give --plugin FILE\n",
-			DEMO_PLUGIN, dir);
+			"mqttip demo: %s not found in %s/../plugin nor at %s; build it (cmake "
+			"--build build --target mqttip_plugin), install the package "
+			"mosquitto-plugin-mqttip, or give --plugin FILE\n",
+			DEMO_PLUGIN, dir, MQTTIP_INSTALLED_PLUGIN);
 		return MQTTIP_EXIT_FAILED;
 	}
 

@@ -1,14 +1,19 @@
 /* plugin.c - mosquitto 2.0 plugin API v5 entry points: option parsing at init, event callbacks
  * (authentication, ACL, message counting, disconnect, tick, reload), cleanup. The decisions live
- * in acl.c, the per-connection cache in clients.c, counters in metrics.c. */
+ * in acl.c, the per-connection cache in clients.c, counters in metrics.c. It builds against the
+ * headers of mosquitto 2.0 and 2.1 (README: broker versions). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <mosquitto.h>
+/* mosquitto 2.1 declares the broker and plugin API in <mosquitto.h> and turns the 2.0 headers into
+ * stubs that only carry a #warning (an error under -Werror); 2.0 declares them separately. */
+#if LIBMOSQUITTO_VERSION_NUMBER < 2001000
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#endif
 #include <openssl/x509.h>
 
 #include "acl.h"
@@ -451,12 +456,17 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		}
 	}
 	*userdata = p;
-	mosquitto_log_printf(MOSQ_LOG_INFO,
-			     LOG_TAG "prefix %s, policy %s (%zu nodes), metrics every %u s, "
-				     "outside prefix %s, legacy %s",
-			     p->opt.prefix, p->opt.policy_file[0] ? p->opt.policy_file : "none",
-			     p->policy.count, p->opt.metrics_interval,
-			     p->opt.outside_deny ? "deny" : "defer", p->opt.legacy ? "on" : "off");
+#if LIBMOSQUITTO_VERSION_NUMBER >= 2001000
+	/* 2.1 lists loaded plugins with their versions ($CONTROL/broker/v1 listPlugins). */
+	mosquitto_plugin_set_info(identifier, "mqttip", MQTTIP_VERSION);
+#endif
+	mosquitto_log_printf(
+	    MOSQ_LOG_INFO,
+	    LOG_TAG "plugin %s: prefix %s, policy %s (%zu nodes), metrics every %u s, "
+		    "outside prefix %s, legacy %s",
+	    MQTTIP_VERSION, p->opt.prefix, p->opt.policy_file[0] ? p->opt.policy_file : "none",
+	    p->policy.count, p->opt.metrics_interval, p->opt.outside_deny ? "deny" : "defer",
+	    p->opt.legacy ? "on" : "off");
 	return MOSQ_ERR_SUCCESS;
 }
 

@@ -12,6 +12,9 @@ packages=(
 	iproute2 iputils-ping iperf3 procps psmisc valgrind nftables
 	faketime
 	rabbitmq-server
+	# Debian packages (debian/, test package_build), man pages (scdoc renders them; man-db,
+	# groff-base and bsdextrautils' col read them back in tests), the dashboard's renderer
+	dpkg-dev debhelper lintian scdoc man-db groff-base bsdextrautils python3 python3-matplotlib
 )
 
 missing=()
