@@ -50,6 +50,7 @@ static const struct key keys[] = {
     {"network-ca", 0, K_PATH, STR(network_ca), 0, 0},
     {"psk", 0, K_PATH, STR(psk), 0, 0},
     {"status-socket", 0, K_PATH, STR(status_socket), 0, 0},
+    {"state-file", 0, K_PATH, STR(state_file), 0, 0},
     {"mtu", 0, K_UINT, NUM(mtu), 576, MQTTIP_MAX_IP_PACKET},
     {"max-peers", 0, K_UINT, NUM(max_peers), 1, 4096},
     {"queue-per-peer", 0, K_UINT, NUM(queue_per_peer), 1, 1024},
@@ -280,6 +281,8 @@ void config_usage(FILE *out)
 	    "  --cert --key --cafile --node-cert --node-key --network-ca FILE  separate files\n"
 	    "  --psk FILE         32-byte pre-shared key, hex (psk)\n"
 	    "  --status-socket P  (status-socket, default /run/mqttip/IFNAME.sock)\n"
+	    "  --state-file P     newest VPN revocation list (state-file,\n"
+	    "                     default /var/lib/mqttip/IFNAME.state)\n"
 	    "  --mtu N            interface MTU (mtu, default 1400)\n"
 	    "  --max-peers N --queue-per-peer N --mqtt-keepalive S --broadcast-peers N\n"
 	    "  --rekey-after S --reject-after S\n");
@@ -382,6 +385,10 @@ int config_finish(struct config *c, char *err, size_t cap)
 	    (size_t)snprintf(c->status_socket, sizeof(c->status_socket), "/run/mqttip/%s.sock",
 			     c->ifname) >= sizeof(c->status_socket))
 		return set_error(err, cap, "status socket path too long");
+	if (!c->state_file[0] &&
+	    (size_t)snprintf(c->state_file, sizeof(c->state_file), "/var/lib/mqttip/%s.state",
+			     c->ifname) >= sizeof(c->state_file))
+		return set_error(err, cap, "state file path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
 		return set_error(err, cap, "reject-after must be longer than rekey-after");
 	return 0;

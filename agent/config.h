@@ -34,6 +34,7 @@ struct config {
 	char node_cert[CONFIG_PATH_MAX], node_key[CONFIG_PATH_MAX], network_ca[CONFIG_PATH_MAX];
 	char psk[CONFIG_PATH_MAX];
 	char status_socket[CONFIG_PATH_MAX];
+	char state_file[CONFIG_PATH_MAX]; /* the newest VPN revocation list, kept across restarts */
 	char config_file[CONFIG_PATH_MAX];
 	unsigned mtu;
 	unsigned max_peers;

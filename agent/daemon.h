@@ -20,6 +20,7 @@
 #define TUN_READS_PER_WAKE 128 /* packets read in one wake-up before yielding to the loop */
 #define ROUTE_CACHE_SIZE   256
 #define BATCH_SLOTS	   8
+#define LOOKUPS		   64 /* directory lookups in flight */
 
 struct daemon {
 	uv_loop_t *loop;
@@ -45,6 +46,8 @@ struct daemon {
 	uint8_t *batch_mem;
 	struct node_route *routes;
 	struct node_legacy *legacy;
+	struct node_wanted *wanted;
+	struct revocation *revocation;
 
 	uint8_t pkt[MQTTIP_MAX_IP_PACKET + 64]; /* one TUN read */
 	uint64_t start_ms;

@@ -107,6 +107,10 @@ static int load_bundle(struct identity *id, const char *path, char *err, size_t 
 	if (block(&t, path, BUNDLE_LABEL_NODE_KEY, id->node_secret, sizeof(id->node_secret),
 		  sizeof(id->node_secret), err, cap) < 0)
 		goto out;
+	/* optional (bundles from before revocation lists have none); verified by the node */
+	n = bundle_block_find((const char *)t.data, t.len, BUNDLE_LABEL_REVOCATION, id->revocation,
+			      sizeof(id->revocation));
+	id->revocation_len = n > 0 ? (size_t)n : 0;
 	rc = 0;
 out:
 	OPENSSL_free(der);

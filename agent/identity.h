@@ -27,6 +27,8 @@ struct identity {
 	uint8_t network_id[MQTTIP_NETWORK_ID_LEN];
 	uint8_t psk[MQTTIP_KEY_LEN];
 	bool has_psk;
+	uint8_t revocation[MQTTIP_REVOCATION_MAX_LEN]; /* the bundle's list, if it has one */
+	size_t revocation_len;			       /* 0: none */
 	X509 *client_cert;
 	EVP_PKEY *client_key;
 	X509 *broker_ca;

@@ -172,8 +172,8 @@ static void put_write(struct text *t, const char *p, const struct rabbitmq_node 
 		put(t, ")$");
 		any = true;
 	}
-	if (!any)
-		put(t, "^$"); /* no address: nothing to publish (routing keys are never empty) */
+	/* the revocation list: signed by the network CA, any node may hand it on */
+	put(t, "%s^%s\\.revocation$", any ? "|" : "", p);
 }
 
 static void put_read(struct text *t, const char *p, const struct rabbitmq_node *n)
@@ -191,7 +191,7 @@ static void put_read(struct text *t, const char *p, const struct rabbitmq_node *
 	put_sender_level(t);
 	put(t, "$|^%s\\.cert\\.", p);
 	put_sender_level(t);
-	put(t, "$");
+	put(t, "$|^%s\\.revocation$", p);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)

@@ -9,14 +9,15 @@
  * Rules encoded (routing keys of protocol-2 topics, prefix P, addresses in the topic spelling):
  *   topic write: P.<dst>.<src>, P.kx.<dst>.<src>   <src> = an own address or inside a route
  *                P.cert.<a>                          <a> = an own address
+ *                P.revocation                        any node (the list is CA-signed)
  *   topic read:  P.<dst>.X  (<dst> own, routed or 255-255-255-255), P.kx.<dst>.X (own, routed),
- *                P.cert.X   with X = '*', '#' or one address: the subscription filters the
- *                plugin allows (acl_subscribe), legacy topics excepted (RabbitMQ splits them).
- * What RabbitMQ cannot be told (documented in SCALING.md): the retain flag (the plugin refuses
- * retained data), the canonical form of <dst> (any level of address characters passes), admin
- * and $SYS (no metrics topic there), revocation on reload (delete the user instead). IPv6 routes
- * have no pattern here: their canonical text is not a fixed prefix (zero compression), so a node
- * with one gets an error, not a wider grant.
+ *                P.cert.X   with X = '*', '#' or one address, P.revocation: the subscription
+ * filters the plugin allows (acl_subscribe), legacy topics excepted (RabbitMQ splits them). What
+ * RabbitMQ cannot be told (documented in SCALING.md): the retain flag (the plugin refuses retained
+ * data), the canonical form of <dst> (any level of address characters passes), admin and $SYS (no
+ * metrics topic there), revocation on reload (delete the user instead). IPv6 routes have no pattern
+ * here: their canonical text is not a fixed prefix (zero compression), so a node with one gets an
+ * error, not a wider grant.
  *
  * Patterns use only ^ $ | ( ) [ ] ? and escaped '.', read alike by Erlang's re (PCRE) and POSIX
  * ERE, so tests can check them with regcomp. */

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "state.h"
 #include "tun.h"
 
 static int up_argc;
@@ -64,6 +65,19 @@ static bool node_wall_clock_cb(void *ctx, uint64_t *sec, uint32_t *ns)
 	*sec = (uint64_t)now.tv_sec;
 	*ns = (uint32_t)now.tv_nsec;
 	return true;
+}
+
+static int node_persist_cb(void *ctx, const uint8_t *list, size_t len)
+{
+	struct daemon *d = ctx;
+	char err[512];
+
+	if (state_save(d->cfg.state_file, list, len, d->node.revocation->version, err,
+		       sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 static void node_log_cb(void *ctx, enum node_log_level level, const char *line)
@@ -328,6 +342,44 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 	return 0;
 }
 
+/* offer_revocation: a list from the state file or the bundle, with one line saying what came of
+ * it. A list that does not verify stops the start: the files are damaged or another network's. */
+static int offer_revocation(struct daemon *d, const uint8_t *list, size_t len, const char *from,
+			    char *err, size_t cap)
+{
+	int rc = node_revocation_offer(&d->node, list, len, uv_now(d->loop));
+
+	if (rc < 0 && rc != REVOCATION_ERR_OLDER)
+		return set_error(err, cap, "%s: revocation list refused: %s", from,
+				 revocation_strerror(rc));
+	if (rc == REVOCATION_ERR_OLDER)
+		log_info("%s: revocation list older than the one kept, ignored", from);
+	return 0;
+}
+
+/* The newest VPN revocation list we know: the state file's (kept across restarts), then the
+ * bundle's (which renew and revoke refresh). */
+static int load_revocation(struct daemon *d, char *err, size_t cap)
+{
+	uint8_t *list = malloc(MQTTIP_REVOCATION_MAX_LEN);
+	size_t len = 0;
+	int rc = -1;
+
+	if (!list)
+		return set_error(err, cap, "out of memory");
+	if (state_load(d->cfg.state_file, list, MQTTIP_REVOCATION_MAX_LEN, &len, err, cap) == 0 &&
+	    (len == 0 || offer_revocation(d, list, len, d->cfg.state_file, err, cap) == 0) &&
+	    (d->id.revocation_len == 0 ||
+	     offer_revocation(d, d->id.revocation, d->id.revocation_len, "bundle", err, cap) == 0))
+		rc = 0;
+	free(list);
+	if (rc == 0 && d->revocation->version)
+		log_info("revocation list %llu (%u serials, %u keys)",
+			 (unsigned long long)d->revocation->version, d->revocation->n_serials,
+			 d->revocation->n_keys);
+	return rc;
+}
+
 /* The engine's storage: one allocation each, at start. */
 static int start_node(struct daemon *d, char *err, size_t cap)
 {
@@ -341,7 +393,8 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 			       node_unsubscribe_cb,
 			       node_deliver_cb,
 			       node_wall_clock_cb,
-			       node_log_cb};
+			       node_log_cb,
+			       node_persist_cb};
 	struct node_storage st = {0};
 
 	if (pool > 4096)
@@ -350,10 +403,12 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	d->packets = calloc(pool ? pool : 1, sizeof(*d->packets));
 	d->batch_mem = calloc(BATCH_SLOTS, MQTTIP_MAX_TRANSPORT_MSG);
 	d->routes = calloc(ROUTE_CACHE_SIZE, sizeof(*d->routes));
+	d->wanted = calloc(LOOKUPS, sizeof(*d->wanted));
+	d->revocation = calloc(1, sizeof(*d->revocation));
 	if (cred.legacy_password)
 		d->legacy = calloc(1, sizeof(*d->legacy));
-	if (!d->peers || !d->packets || !d->batch_mem || !d->routes ||
-	    (cred.legacy_password && !d->legacy)) {
+	if (!d->peers || !d->packets || !d->batch_mem || !d->routes || !d->wanted ||
+	    !d->revocation || (cred.legacy_password && !d->legacy)) {
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
@@ -367,11 +422,14 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	st.routes = d->routes;
 	st.n_routes = ROUTE_CACHE_SIZE;
 	st.legacy = d->legacy;
+	st.wanted = d->wanted;
+	st.n_wanted = LOOKUPS;
+	st.revocation = d->revocation;
 	if (node_init(&d->node, &set, &cred, &st, &ops, uv_now(d->loop))) {
 		snprintf(err, cap, "cannot start the node (see the line above)");
 		return -1;
 	}
-	return 0;
+	return d->id.secure ? load_revocation(d, err, cap) : 0;
 }
 
 static void release(struct daemon *d)
@@ -382,6 +440,8 @@ static void release(struct daemon *d)
 	free(d->batch_mem);
 	free(d->routes);
 	free(d->legacy);
+	free(d->wanted);
+	free(d->revocation);
 	if (d->ssl_ctx)
 		SSL_CTX_free(d->ssl_ctx);
 	identity_free(&d->id);

@@ -29,6 +29,9 @@ static const char *const names[DROP_MAX] = {
     [DROP_LEGACY_AUTH] = "legacy_auth",
     [DROP_LEGACY_REPLAY] = "legacy_replay",
     [DROP_FOREIGN_SOURCE] = "foreign_source",
+    [DROP_REVOKED] = "revoked",
+    [DROP_REVOCATION] = "revocation",
+    [DROP_CERT_REQUEST] = "cert_request",
 };
 
 const char *drop_name(enum drop_reason why)

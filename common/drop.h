@@ -33,6 +33,9 @@ enum drop_reason {
 	DROP_LEGACY_AUTH,    /* legacy message that does not open */
 	DROP_LEGACY_REPLAY,  /* legacy nonce seen before */
 	DROP_FOREIGN_SOURCE, /* outbound packet whose source is not ours (peers would drop it) */
+	DROP_REVOKED,	 /* a certificate the VPN revocation list revokes (handshake, directory) */
+	DROP_REVOCATION, /* a revocation list refused: older, conflicting, forged, malformed */
+	DROP_CERT_REQUEST, /* a certificate request over the rate limit, or that we cannot answer */
 	DROP_MAX
 };
 

@@ -9,7 +9,7 @@
 #define RESPONSE_HDR_LEN 12 /* the same plus receiver_index */
 #define PROLOGUE_LEN	 (8 + MQTTIP_NETWORK_ID_LEN + 16 + 16)
 #define TAI64_EPOCH	 UINT64_C(0x400000000000000a) /* 2^62 + the 10 s TAI-UTC offset of 1970 */
-#define MAX_INIT_PAYLOAD (MQTTIP_TIMESTAMP_LEN + MQTTIP_CERT_MAX_LEN)
+#define MAX_INIT_PAYLOAD (MQTTIP_TIMESTAMP_LEN + 1 + MQTTIP_HANDSHAKE_EXT_MAX + MQTTIP_CERT_MAX_LEN)
 
 const char *handshake_strerror(int err)
 {
@@ -195,9 +195,10 @@ int handshake_initiation_create(struct handshake *hs, const struct handshake_loc
 	int err;
 
 	handshake_wipe(hs);
-	if (local->cert_len == 0 || local->cert_len > MQTTIP_CERT_MAX_LEN)
+	if (local->cert_len == 0 || local->cert_len > MQTTIP_CERT_MAX_LEN ||
+	    local->ext_len > MQTTIP_HANDSHAKE_EXT_MAX || (local->ext_len && !local->ext))
 		return HANDSHAKE_ERR_INVALID;
-	total = MQTTIP_INITIATION_FIXED_LEN + local->cert_len;
+	total = MQTTIP_INITIATION_FIXED_LEN + local->ext_len + local->cert_len;
 	if (cap < total)
 		return HANDSHAKE_ERR_BUFFER;
 
@@ -215,11 +216,15 @@ int handshake_initiation_create(struct handshake *hs, const struct handshake_loc
 		return HANDSHAKE_ERR_INVALID;
 	}
 
+	/* payload: timestamp || capabilities length (1) || capabilities || certificate */
 	memcpy(payload, timestamp, MQTTIP_TIMESTAMP_LEN);
-	memcpy(payload + MQTTIP_TIMESTAMP_LEN, local->cert, local->cert_len);
+	payload[MQTTIP_TIMESTAMP_LEN] = (uint8_t)local->ext_len;
+	if (local->ext_len)
+		memcpy(payload + MQTTIP_TIMESTAMP_LEN + 1, local->ext, local->ext_len);
+	memcpy(payload + MQTTIP_TIMESTAMP_LEN + 1 + local->ext_len, local->cert, local->cert_len);
 	err = noise_handshake_write_message(
-	    &hs->noise, payload, MQTTIP_TIMESTAMP_LEN + local->cert_len, out + HEADER_LEN,
-	    total - HEADER_LEN - MQTTIP_MAC_LEN, &noise_len);
+	    &hs->noise, payload, MQTTIP_TIMESTAMP_LEN + 1 + local->ext_len + local->cert_len,
+	    out + HEADER_LEN, total - HEADER_LEN - MQTTIP_MAC_LEN, &noise_len);
 	if (err != NOISE_OK || noise_len != total - HEADER_LEN - MQTTIP_MAC_LEN) {
 		handshake_wipe(hs);
 		return HANDSHAKE_ERR_INVALID;
@@ -233,6 +238,7 @@ int handshake_initiation_create(struct handshake *hs, const struct handshake_loc
 	hs->initiator_addr = *self_addr;
 	hs->responder_addr = *peer_addr;
 	memcpy(hs->local_static_public, local->static_public, MQTTIP_KEY_LEN);
+	sodium_memzero(payload, sizeof(payload));
 	*out_len = total;
 	return HANDSHAKE_OK;
 }
@@ -253,12 +259,17 @@ static int verify_peer(struct handshake *hs, const struct handshake_local *local
 		       const uint8_t *last_timestamp, const uint8_t *payload, size_t payload_len,
 		       struct cert *peer_cert)
 {
+	size_t ext_len;
 	int err;
 
-	if (payload_len <= MQTTIP_TIMESTAMP_LEN)
+	if (payload_len <= MQTTIP_TIMESTAMP_LEN + 1)
 		return HANDSHAKE_ERR_MALFORMED;
-	err = cert_verify(payload + MQTTIP_TIMESTAMP_LEN, payload_len - MQTTIP_TIMESTAMP_LEN,
-			  local->network_id, now_unix, peer_cert);
+	ext_len = payload[MQTTIP_TIMESTAMP_LEN];
+	if (ext_len > MQTTIP_HANDSHAKE_EXT_MAX || payload_len <= MQTTIP_TIMESTAMP_LEN + 1 + ext_len)
+		return HANDSHAKE_ERR_MALFORMED;
+	err = cert_verify(payload + MQTTIP_TIMESTAMP_LEN + 1 + ext_len,
+			  payload_len - MQTTIP_TIMESTAMP_LEN - 1 - ext_len, local->network_id,
+			  now_unix, peer_cert);
 	if (err != CERT_OK) {
 		hs->cert_error = err;
 		return HANDSHAKE_ERR_CERT;
@@ -276,7 +287,8 @@ int handshake_initiation_consume(struct handshake *hs, const struct handshake_lo
 				 const struct netaddr *peer_addr, const struct netaddr *self_addr,
 				 uint64_t now_unix, const uint8_t *last_timestamp,
 				 const uint8_t *msg, size_t len, struct cert *peer_cert_out,
-				 uint8_t timestamp_out[MQTTIP_TIMESTAMP_LEN])
+				 uint8_t timestamp_out[MQTTIP_TIMESTAMP_LEN],
+				 uint8_t ext_out[MQTTIP_HANDSHAKE_EXT_MAX], size_t *ext_len_out)
 {
 	uint8_t prologue[PROLOGUE_LEN];
 	uint8_t payload[MAX_INIT_PAYLOAD];
@@ -312,10 +324,14 @@ int handshake_initiation_consume(struct handshake *hs, const struct handshake_lo
 		cert_err = hs->cert_error;
 		handshake_wipe(hs);
 		hs->cert_error = cert_err;
+		sodium_memzero(payload, sizeof(payload));
 		return err;
 	}
 
 	memcpy(timestamp_out, payload, MQTTIP_TIMESTAMP_LEN);
+	*ext_len_out = payload[MQTTIP_TIMESTAMP_LEN];
+	memcpy(ext_out, payload + MQTTIP_TIMESTAMP_LEN + 1, *ext_len_out);
+	sodium_memzero(payload, sizeof(payload));
 	hs->state = HANDSHAKE_INITIATION_CONSUMED;
 	hs->is_initiator = false;
 	hs->remote_index = get_le32(msg + 4);
@@ -325,58 +341,63 @@ int handshake_initiation_consume(struct handshake *hs, const struct handshake_lo
 }
 
 int handshake_response_create(struct handshake *hs, const uint8_t *psk, uint32_t sender_index,
-			      uint8_t *out, size_t cap, size_t *out_len, struct keypair *kp,
-			      uint64_t now_ms)
+			      const uint8_t *ext, size_t ext_len, uint8_t *out, size_t cap,
+			      size_t *out_len, struct keypair *kp, uint64_t now_ms)
 {
 	static const uint8_t empty_payload[1];
 	static const uint8_t zero_psk[NOISE_KEY_LEN];
 	struct noise_cipherstate c1, c2;
-	size_t noise_len = 0;
+	size_t noise_len = 0, total = MQTTIP_RESPONSE_MIN_LEN + ext_len;
 	int err;
 
 	if (hs->state != HANDSHAKE_INITIATION_CONSUMED || hs->is_initiator) {
 		handshake_wipe(hs);
 		return HANDSHAKE_ERR_STATE;
 	}
-	if (cap < MQTTIP_RESPONSE_LEN) {
+	if (ext_len > MQTTIP_HANDSHAKE_EXT_MAX || (ext_len && !ext)) {
+		handshake_wipe(hs);
+		return HANDSHAKE_ERR_INVALID;
+	}
+	if (cap < total) {
 		handshake_wipe(hs);
 		return HANDSHAKE_ERR_BUFFER;
 	}
 	err = noise_handshake_set_psk(&hs->noise, 0, psk ? psk : zero_psk);
 	if (err == NOISE_OK)
 		err = noise_handshake_write_message(
-		    &hs->noise, empty_payload, 0, out + RESPONSE_HDR_LEN,
-		    MQTTIP_RESPONSE_LEN - RESPONSE_HDR_LEN - MQTTIP_MAC_LEN, &noise_len);
-	if (err != NOISE_OK ||
-	    noise_len != MQTTIP_RESPONSE_LEN - RESPONSE_HDR_LEN - MQTTIP_MAC_LEN ||
+		    &hs->noise, ext_len ? ext : empty_payload, ext_len, out + RESPONSE_HDR_LEN,
+		    total - RESPONSE_HDR_LEN - MQTTIP_MAC_LEN, &noise_len);
+	if (err != NOISE_OK || noise_len != total - RESPONSE_HDR_LEN - MQTTIP_MAC_LEN ||
 	    noise_handshake_split(&hs->noise, &c1, &c2) != NOISE_OK) {
 		handshake_wipe(hs);
 		return HANDSHAKE_ERR_INVALID;
 	}
 	write_header(out, MQTTIP_MSG_RESPONSE, sender_index);
 	put_le32(out + 8, hs->remote_index);
-	handshake_mac1_write(out, MQTTIP_RESPONSE_LEN, hs->noise.rs);
+	handshake_mac1_write(out, total, hs->noise.rs);
 
 	keypair_from_split(kp, &c2, &c1, sender_index, hs->remote_index, false, now_ms);
 	noise_cipher_wipe(&c1);
 	noise_cipher_wipe(&c2);
 	handshake_wipe(hs);
-	*out_len = MQTTIP_RESPONSE_LEN;
+	*out_len = total;
 	return HANDSHAKE_OK;
 }
 
 int handshake_response_consume(struct handshake *hs, const uint8_t *msg, size_t len,
-			       struct keypair *kp, uint64_t now_ms)
+			       struct keypair *kp, uint64_t now_ms,
+			       uint8_t ext_out[MQTTIP_HANDSHAKE_EXT_MAX], size_t *ext_len_out)
 {
 	struct noise_handshakestate trial;
 	struct noise_cipherstate c1, c2;
-	uint8_t payload[MQTTIP_AEAD_TAG_LEN];
+	uint8_t payload[MQTTIP_HANDSHAKE_EXT_MAX + MQTTIP_AEAD_TAG_LEN];
 	size_t payload_len;
 	int err;
 
 	if (hs->state != HANDSHAKE_INITIATION_SENT || !hs->is_initiator)
 		return HANDSHAKE_ERR_STATE;
-	if (len != MQTTIP_RESPONSE_LEN || !header_ok(msg, MQTTIP_MSG_RESPONSE))
+	if (len < MQTTIP_RESPONSE_MIN_LEN || len > MQTTIP_RESPONSE_MAX_LEN ||
+	    !header_ok(msg, MQTTIP_MSG_RESPONSE))
 		return HANDSHAKE_ERR_MALFORMED;
 	if (get_le32(msg + 8) != hs->local_index)
 		return HANDSHAKE_ERR_INDEX;
@@ -389,7 +410,7 @@ int handshake_response_consume(struct handshake *hs, const uint8_t *msg, size_t 
 	err = noise_handshake_read_message(&trial, msg + RESPONSE_HDR_LEN,
 					   len - RESPONSE_HDR_LEN - MQTTIP_MAC_LEN, payload,
 					   sizeof(payload), &payload_len);
-	if (err == NOISE_OK && payload_len != 0)
+	if (err == NOISE_OK && payload_len > MQTTIP_HANDSHAKE_EXT_MAX)
 		err = NOISE_ERR_MALFORMED;
 	if (err != NOISE_OK) {
 		sodium_memzero(&trial, sizeof(trial));
@@ -400,6 +421,8 @@ int handshake_response_consume(struct handshake *hs, const uint8_t *msg, size_t 
 		return HANDSHAKE_ERR_INVALID;
 	}
 	keypair_from_split(kp, &c1, &c2, hs->local_index, get_le32(msg + 4), true, now_ms);
+	memcpy(ext_out, payload, payload_len);
+	*ext_len_out = payload_len;
 	noise_cipher_wipe(&c1);
 	noise_cipher_wipe(&c2);
 	sodium_memzero(&trial, sizeof(trial));

@@ -2,9 +2,12 @@
  * messages, with the initiator's node certificate and a TAI64N timestamp in the initiation's
  * encrypted payload (docs/PROTOCOL.md "Handshake"). All integers little-endian:
  *   initiation (type 1): type | version | reserved(2) = 0 | sender_index(4) | e(32) |
- *                        enc(s)(48) | enc(timestamp(12) || certificate)(12+n+16) | mac1(16)
+ *                        enc(s)(48) | enc(timestamp(12) || m(1) || capabilities(m) ||
+ *                        certificate(n))(12+1+m+n+16) | mac1(16)
  *   response   (type 2): type | version | reserved(2) = 0 | sender_index(4) | receiver_index(4) |
- *                        e(32) | enc(empty)(16) | mac1(16)
+ *                        e(32) | enc(capabilities(m))(m+16) | mac1(16)
+ * The capabilities (0..MQTTIP_HANDSHAKE_EXT_MAX bytes, PROTOCOL.md 6.15) are opaque here: the node
+ * engine writes and reads them (caps.h); Noise authenticates and encrypts them.
  * Prologue = "mqttip/2" || network_id(32) || initiator_addr16 || responder_addr16, the addresses
  * being those of the kx topic, so a message moved to another topic pair or network fails to
  * decrypt. mac1 = HMAC-SHA-256(SHA-256("mac1----" || receiver static public), bytes before
@@ -68,6 +71,8 @@ struct handshake_local {
 	const uint8_t *network_id; /* the network CA's Ed25519 public key */
 	const uint8_t *cert;	   /* our encoded node certificate, sent in the initiation */
 	size_t cert_len;	   /* 1..MQTTIP_CERT_MAX_LEN */
+	const uint8_t *ext;	   /* our capabilities, sent in the initiation; may be NULL */
+	size_t ext_len;		   /* 0..MQTTIP_HANDSHAKE_EXT_MAX */
 };
 
 struct handshake {
@@ -103,7 +108,7 @@ void handshake_mac1_write(uint8_t *msg, size_t len, const uint8_t *receiver_stat
 /* Initiator: writes the initiation for the kx topic <p>/kx/<peer_addr>/<self_addr>.
  * peer_static_public comes from the responder's verified certificate; psk NULL = all zeros;
  * timestamp from handshake_tai64n(), strictly increasing per sender across restarts.
- * out needs MQTTIP_INITIATION_FIXED_LEN + local->cert_len bytes. */
+ * out needs MQTTIP_INITIATION_FIXED_LEN + local->ext_len + local->cert_len bytes. */
 int handshake_initiation_create(struct handshake *hs, const struct handshake_local *local,
 				const struct netaddr *self_addr, const struct netaddr *peer_addr,
 				const uint8_t *peer_static_public, const uint8_t *psk,
@@ -118,25 +123,30 @@ int handshake_initiation_check(const uint8_t *msg, size_t len, const uint8_t *se
  * (so no DH is ever done on a message without a valid mac1), then verifies in the order of the
  * contract above. last_timestamp: the last timestamp accepted from the node owning peer_addr, or
  * NULL if none. On success hs is HANDSHAKE_INITIATION_CONSUMED, *peer_cert_out is the verified
- * certificate and timestamp_out the initiation's timestamp (both required). After
- * HANDSHAKE_ERR_STATIC_MISMATCH, _ADDR_NOT_OWNED or _REPLAY *peer_cert_out still holds the
- * verified certificate, for the log; after other errors its content is unspecified. */
+ * certificate, timestamp_out the initiation's timestamp and ext_out (ext_len_out bytes) the
+ * initiator's capabilities (all required). After HANDSHAKE_ERR_STATIC_MISMATCH, _ADDR_NOT_OWNED or
+ * _REPLAY *peer_cert_out still holds the verified certificate, for the log; after other errors its
+ * content is unspecified. */
 int handshake_initiation_consume(struct handshake *hs, const struct handshake_local *local,
 				 const struct netaddr *peer_addr, const struct netaddr *self_addr,
 				 uint64_t now_unix, const uint8_t *last_timestamp,
 				 const uint8_t *msg, size_t len, struct cert *peer_cert_out,
-				 uint8_t timestamp_out[MQTTIP_TIMESTAMP_LEN]);
+				 uint8_t timestamp_out[MQTTIP_TIMESTAMP_LEN],
+				 uint8_t ext_out[MQTTIP_HANDSHAKE_EXT_MAX], size_t *ext_len_out);
 
-/* Responder, step 4: writes the MQTTIP_RESPONSE_LEN-byte response with psk (NULL = zeros) and
- * fills *kp (send = c2, receive = c1). hs is wiped afterwards, whatever the result. */
+/* Responder, step 4: writes the response (MQTTIP_RESPONSE_MIN_LEN + ext_len bytes) carrying our
+ * capabilities ext (0..MQTTIP_HANDSHAKE_EXT_MAX bytes) with psk (NULL = zeros) and fills *kp
+ * (send = c2, receive = c1). hs is wiped afterwards, whatever the result. */
 int handshake_response_create(struct handshake *hs, const uint8_t *psk, uint32_t sender_index,
-			      uint8_t *out, size_t cap, size_t *out_len, struct keypair *kp,
-			      uint64_t now_ms);
+			      const uint8_t *ext, size_t ext_len, uint8_t *out, size_t cap,
+			      size_t *out_len, struct keypair *kp, uint64_t now_ms);
 
 /* Initiator: checks size, header, receiver index == our sender index and mac1 (our static key)
- * before any DH, then Noise; on success fills *kp (send = c1, receive = c2) and wipes hs. */
+ * before any DH, then Noise; on success fills *kp (send = c1, receive = c2) and the responder's
+ * capabilities (ext_out, *ext_len_out), and wipes hs. */
 int handshake_response_consume(struct handshake *hs, const uint8_t *msg, size_t len,
-			       struct keypair *kp, uint64_t now_ms);
+			       struct keypair *kp, uint64_t now_ms,
+			       uint8_t ext_out[MQTTIP_HANDSHAKE_EXT_MAX], size_t *ext_len_out);
 
 void handshake_wipe(struct handshake *hs);
 

@@ -11,6 +11,9 @@
 
 #define LOG_LINE_MAX 200
 
+_Static_assert(sizeof(((struct node *)0)->kx_buf) >= MQTTIP_INITIATION_MAX_LEN,
+	       "kx_buf holds initiations");
+
 struct node_settings node_settings_default(void)
 {
 	struct node_settings s;
@@ -23,6 +26,7 @@ struct node_settings node_settings_default(void)
 	s.evict_lru = false;
 	s.directory = NODE_DIRECTORY_ALL;
 	s.max_message = MQTTIP_MAX_TRANSPORT_MSG;
+	s.max_receive = MQTTIP_MAX_TRANSPORT_MSG;
 	return s;
 }
 
@@ -170,8 +174,9 @@ static void update_max_message(struct node *n)
 		m = n->batch_size;
 	if (n->broker_limit && m > n->broker_limit)
 		m = n->broker_limit;
-	if (m < NODE_MIN_MESSAGE)
-		m = NODE_MIN_MESSAGE; /* hosts refuse broker limits below it (the broker minimum) */
+	if (m < MQTTIP_MIN_MESSAGE)
+		m = MQTTIP_MIN_MESSAGE; /* hosts refuse broker limits below it (the broker minimum)
+					 */
 	n->max_message = m;
 }
 
@@ -237,9 +242,11 @@ static void set_identity(struct node *n, struct node_identity *id)
 
 static bool settings_ok(struct node *n, const struct node_settings *set)
 {
-	if (set->max_message < NODE_MIN_MESSAGE || set->max_message > MQTTIP_MAX_TRANSPORT_MSG) {
-		node_log(n, NODE_LOG_ERROR, "max message %zu out of range %u..%u", set->max_message,
-			 (unsigned)NODE_MIN_MESSAGE, (unsigned)MQTTIP_MAX_TRANSPORT_MSG);
+	if (set->max_message < MQTTIP_MIN_MESSAGE || set->max_message > MQTTIP_MAX_TRANSPORT_MSG ||
+	    set->max_receive < MQTTIP_MIN_MESSAGE || set->max_receive > MQTTIP_MAX_TRANSPORT_MSG) {
+		node_log(n, NODE_LOG_ERROR, "max message %zu / max receive %zu out of range %u..%u",
+			 set->max_message, set->max_receive, (unsigned)MQTTIP_MIN_MESSAGE,
+			 (unsigned)MQTTIP_MAX_TRANSPORT_MSG);
 		return false;
 	}
 	return true;
@@ -262,9 +269,9 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	set_identity(n, &id);
 	/* a legacy-only node has no peers: its host may leave the table out */
 	if (st->n_batches == 0 || st->n_batches > NODE_BATCH_SLOTS_MAX ||
-	    st->batch_size < NODE_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
+	    st->batch_size < MQTTIP_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
 	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers)) ||
-	    (n->id.secure && set->directory == NODE_DIRECTORY_ON_DEMAND && st->n_wanted == 0)) {
+	    (n->id.secure && (st->n_wanted == 0 || !st->revocation))) {
 		node_log(n, NODE_LOG_ERROR, "node storage out of range");
 		goto fail;
 	}
@@ -288,8 +295,13 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	n->n_wanted = st->n_wanted;
 	if (n->wanted)
 		memset(n->wanted, 0, n->n_wanted * sizeof(*n->wanted));
+	if (n->id.secure) {
+		n->revocation = st->revocation;
+		memset(n->revocation, 0, sizeof(*n->revocation));
+	}
 	node_send_init(n, st);
 	update_max_message(n);
+	node_caps_update(n);
 	ratelimit_init(&n->ratelimit);
 	return 0;
 fail:
@@ -326,6 +338,7 @@ int node_reload(struct node *n, const struct node_settings *set,
 	set_identity(n, &id);
 	n->set = *set;
 	update_max_message(n);
+	node_caps_update(n);
 	if (cred->legacy_password)
 		node_legacy_init(n, cred->legacy_password, cred->legacy_password_len);
 	if (new_key) {
@@ -351,7 +364,6 @@ void node_connected(struct node *n, uint64_t now_ms)
 {
 	char topic[TOPIC_MAX];
 
-	(void)now_ms;
 	n->connected = true;
 	for (size_t i = 0; n->id.secure && i < n->id.cert.n_addrs; i++) {
 		const struct netaddr *a = &n->id.cert.addrs[i].addr;
@@ -361,8 +373,10 @@ void node_connected(struct node *n, uint64_t now_ms)
 		if (topic_kx_inbox(topic, sizeof(topic), node_prefix(n), a))
 			n->ops.subscribe(n->ops.ctx, topic, 1);
 	}
-	if (n->id.secure)
+	if (n->id.secure) {
 		node_directory_connected(n);
+		node_revocation_connected(n, now_ms);
+	}
 	if (n->legacy)
 		node_legacy_connected(n);
 }
@@ -406,6 +420,10 @@ void node_input(struct node *n, const char *topic, size_t topic_len, uint8_t *pa
 	case TOPIC_CERT:
 		if (n->id.secure)
 			node_directory_input(n, &t, payload, len, now_ms);
+		return;
+	case TOPIC_REVOCATION:
+		if (n->id.secure && len)
+			node_revocation_input(n, payload, len, NULL, true, now_ms);
 		return;
 	case TOPIC_LEGACY:
 		if (!n->legacy)

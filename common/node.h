@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "caps.h"
 #include "cert.h"
 #include "drop.h"
 #include "handshake.h"
@@ -40,16 +41,13 @@
 #include "peer.h"
 #include "proto.h"
 #include "ratelimit.h"
+#include "revocation.h"
 #include "topic.h"
 
 #define NODE_NONE	     UINT32_MAX /* no slot, no index */
 #define NODE_TICK_MS	     100	/* node_tick granularity the timer rules are written for */
 #define NODE_BATCH_SLOTS_MAX 8		/* peers with an open batch in one wake-up */
 #define NODE_OWN_MAX	     (MQTTIP_CERT_MAX_ADDRS + 2)
-/* The smallest maximum message a node accepts: one full IP packet in one transport message. */
-#define NODE_MIN_MESSAGE                                                                           \
-	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_MAX_IP_PACKET)
-
 enum node_log_level { NODE_LOG_DEBUG, NODE_LOG_INFO, NODE_LOG_WARN, NODE_LOG_ERROR };
 
 /* The host's side. None of these may call back into the engine. */
@@ -68,6 +66,11 @@ struct node_ops {
 	bool (*wall_clock)(void *ctx, uint64_t *unix_seconds, uint32_t *nanoseconds);
 	/* One line of log without a newline; may be NULL. */
 	void (*log)(void *ctx, enum node_log_level level, const char *line);
+	/* Stores the newest VPN revocation list (len bytes, PROTOCOL.md 4.8) where it survives a
+	 * restart (a state file, NVS), before the node acts on it; the host hands it back with
+	 * node_revocation_offer() at start, so a broker cannot roll the node back. 0 or -1 (logged;
+	 * the node enforces the list anyway). May be NULL (nothing kept). */
+	int (*persist)(void *ctx, const uint8_t *list, size_t len);
 };
 
 enum node_directory_mode {
@@ -88,8 +91,10 @@ struct node_settings {
 	bool evict_lru;			   /* peer table full: evict the least recently used peer
 					    * (devices) instead of refusing the new one (hosts) */
 	enum node_directory_mode directory;
-	size_t max_message; /* largest transport message published, bytes (NODE_MIN_MESSAGE ..
-			     * MQTTIP_MAX_TRANSPORT_MSG); lowered by node_set_broker_limit() */
+	size_t max_message; /* largest transport message published, bytes (MQTTIP_MIN_MESSAGE ..
+			     * MQTTIP_MAX_TRANSPORT_MSG); lowered by node_set_broker_limit() and
+			     * by each peer's own limit (its handshake capabilities) */
+	size_t max_receive; /* largest transport message the node accepts (announced), bytes */
 	bool debug;	    /* format and log debug lines (per packet: costly) */
 };
 
@@ -117,11 +122,12 @@ struct node_packet {
 	uint8_t data[MQTTIP_MAX_IP_PACKET];
 };
 
-/* A directory lookup in flight (NODE_DIRECTORY_ON_DEMAND). */
+/* A directory lookup in flight: a packet waits for addr's certificate. */
 struct node_wanted {
 	bool used;
 	struct netaddr addr;
-	uint64_t since_ms;
+	uint64_t since_ms; /* when the lookup started */
+	uint64_t asked_ms; /* last certificate request sent to addr (0: none yet) */
 };
 
 /* One entry of the optional route cache in front of the peer table scan. */
@@ -146,11 +152,12 @@ struct node_storage {
 	struct node_packet *packets; /* the queue pool, shared by all peers; may be 0 entries */
 	size_t n_packets;
 	uint8_t *batch_mem; /* n_batches slots of batch_size bytes: each one transport message */
-	size_t batch_size;  /* bytes, NODE_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
+	size_t batch_size;  /* bytes, MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
 	size_t n_batches;   /* 1..NODE_BATCH_SLOTS_MAX */
-	struct node_wanted *wanted; /* NODE_DIRECTORY_ON_DEMAND: lookups in flight */
+	struct node_wanted *wanted; /* lookups in flight (at least 1 in secure mode) */
 	size_t n_wanted;
-	struct node_route *routes; /* optional route cache (NULL, 0: none) */
+	struct revocation *revocation; /* secure mode: the VPN revocation list held */
+	struct node_route *routes;     /* optional route cache (NULL, 0: none) */
 	size_t n_routes;
 	struct node_legacy *legacy; /* required when the credentials enable legacy mode */
 };
@@ -207,9 +214,16 @@ struct node {
 	/* handshakes */
 	struct ratelimit ratelimit;
 	struct handshake responder; /* between consuming an initiation and answering it */
-	uint8_t kx_buf[MQTTIP_INITIATION_MAX_LEN];
+	/* handshake messages, and the directory and revocation messages (PROTOCOL.md 6.16) */
+	uint8_t kx_buf[MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN];
 	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */
-	bool clock_unset_said;			   /* "clock not set" logged, not repeated */
+	uint8_t caps[MQTTIP_HANDSHAKE_EXT_MAX];	   /* ours, as sent in handshakes */
+	size_t caps_len;
+	/* the revocation list's retained topic (node_revocation.c) */
+	struct revocation *revocation;
+	uint64_t revocation_topic_version; /* newest version seen on <p>/revocation */
+	uint64_t revocation_publish_ms;	   /* publish ours there then, unless a newer came */
+	bool clock_unset_said;		   /* "clock not set" logged, not repeated */
 	/* accounting */
 	uint64_t drops[DROP_MAX]; /* not attributable to a peer */
 	uint64_t started_ms;
@@ -243,6 +257,10 @@ void node_send(struct node *n, const uint8_t *pkt, size_t len, uint64_t now_ms);
 void node_flush(struct node *n, uint64_t now_ms);
 /* Timers: expiry, handshake retries and give-up, keepalives, lookups. */
 void node_tick(struct node *n, uint64_t now_ms);
+/* A VPN revocation list from the host (its persisted state, its bundle): verified against the
+ * network CA and adopted when newer than the one held (PROTOCOL.md 4.8, 8.11), which removes
+ * every peer it revokes. Returns REVOCATION_NEWER, REVOCATION_SAME or a revocation_error. */
+int node_revocation_offer(struct node *n, const uint8_t *list, size_t len, uint64_t now_ms);
 
 /* Status helpers (read only). */
 bool node_peer_has_session(struct node *n, struct peer *p, uint64_t now_ms);

@@ -1,12 +1,17 @@
 /* node_directory.c - the peers' VPN certificates (PROTOCOL.md 8.2). Every node publishes its
  * certificate retained on <p>/cert/<addr> for each of its addresses at every connection (a broker
  * restarted without persistence has lost it). A node with room for every peer subscribes
- * <p>/cert/+ once (NODE_DIRECTORY_ALL); a device looks an address up only while a packet waits
- * for it (NODE_DIRECTORY_ON_DEMAND: subscribe <p>/cert/<addr>, unsubscribe on the answer).
+ * <p>/cert/+ once (NODE_DIRECTORY_ALL); a device subscribes <p>/cert/<addr> only while a packet
+ * waits for addr (NODE_DIRECTORY_ON_DEMAND). Retained messages are a fast path, not a need: a
+ * lookup also asks the address's owner directly, with a certificate request on its key-exchange
+ * inbox, which it answers with its certificate (6.16). That works on brokers that keep no
+ * retained messages, or deliver them only to exact-topic subscribers (RabbitMQ); the answer is
+ * CA-signed, so the broker cannot forge it, and the serial rule stops a replayed old one.
  *
  * One acceptance rule for every certificate a node meets, in the directory or in a handshake
  * (node_directory_accept): verified against the network CA now and owning the address it came
  * with (the caller's part), then
+ *   - a certificate the VPN revocation list revokes is refused (counted revoked);
  *   - one peer per X25519 key; a certificate for a known key replaces the held one only with a
  *     higher serial (renewal); a lower serial, or the same serial with other bytes, is refused
  *     and counted (cert_serial), so the untrusted broker cannot roll a node back to an older
@@ -48,11 +53,10 @@ static struct peer *evict_lru(struct node *n)
 	return victim;
 }
 
+/* The serial rule (PROTOCOL.md 4.9): c is refused against held. */
 static bool older(const struct cert *c, const struct cert *held)
 {
-	return c->serial < held->serial ||
-	       (c->serial == held->serial &&
-		memcmp(c->signature, held->signature, MQTTIP_CERT_SIG_LEN) != 0);
+	return cert_compare(held, c) < 0;
 }
 
 static struct peer *add(struct node *n, const struct cert *c, uint64_t now_ms)
@@ -90,6 +94,14 @@ struct peer *node_directory_accept(struct node *n, const struct cert *c, uint64_
 	struct peer *p = peer_table_find_static(&n->peers, c->x25519_public);
 	char a[NETADDR_STR_MAX];
 
+	if (node_revoked(n, c)) {
+		node_drop(n, p, DROP_REVOKED);
+		node_log(n, NODE_LOG_INFO,
+			 "certificate of %s (serial %llu) refused: revoked (revocation list %llu)",
+			 c->name, (unsigned long long)c->serial,
+			 (unsigned long long)n->revocation->version);
+		return NULL;
+	}
 	if (p && older(c, &p->cert)) {
 		node_drop(n, p, DROP_CERT_SERIAL);
 		node_log(n, NODE_LOG_INFO,
@@ -147,36 +159,34 @@ static void unwant(struct node *n, struct node_wanted *w)
 	char topic[TOPIC_MAX];
 
 	w->used = false;
-	if (n->connected && topic_cert(topic, sizeof(topic), node_prefix(n), &w->addr))
+	if (n->connected && n->set.directory == NODE_DIRECTORY_ON_DEMAND &&
+	    topic_cert(topic, sizeof(topic), node_prefix(n), &w->addr))
 		n->ops.unsubscribe(n->ops.ctx, topic);
 }
 
-void node_directory_input(struct node *n, const struct topic *t, const uint8_t *payload, size_t len,
-			  uint64_t now_ms)
+/* A certificate that came for owner (a directory entry, or an answer to our request). */
+static void learn(struct node *n, const struct netaddr *owner, const uint8_t *bytes, size_t len,
+		  const char *how, uint64_t now_ms)
 {
-	struct node_wanted *w = wanted_of(n, &t->dst);
+	struct node_wanted *w = wanted_of(n, owner);
 	char a[NETADDR_STR_MAX];
 	struct peer *p;
 	struct cert c;
 	uint64_t now_unix;
 	int rc;
 
-	if (len == 0)
-		return; /* a deleted entry */
-	if (n->set.directory == NODE_DIRECTORY_ON_DEMAND && !w)
-		return; /* not looked up (an old subscription's late message) */
 	if (!node_wall_clock(n, &now_unix, NULL)) {
 		node_log(n, NODE_LOG_WARN, "cannot check the certificate of %s: clock not set",
-			 node_addr_text(&t->dst, a));
+			 node_addr_text(owner, a));
 		return;
 	}
-	rc = cert_verify(payload, len, n->id.network_id, now_unix, &c);
+	rc = cert_verify(bytes, len, n->id.network_id, now_unix, &c);
 	if (rc == CERT_OK)
-		rc = cert_check_owns(&c, &t->dst);
+		rc = cert_check_owns(&c, owner);
 	if (rc) {
 		node_drop(n, NULL, DROP_CERT);
-		node_log(n, NODE_LOG_INFO, "directory: certificate for %s refused: %s",
-			 node_addr_text(&t->dst, a), cert_strerror(rc));
+		node_log(n, NODE_LOG_INFO, "%s: certificate for %s refused: %s", how,
+			 node_addr_text(owner, a), cert_strerror(rc));
 		return;
 	}
 	if (w)
@@ -189,6 +199,35 @@ void node_directory_input(struct node *n, const struct topic *t, const uint8_t *
 		node_handshake_initiate(n, p, false, now_ms);
 }
 
+void node_directory_input(struct node *n, const struct topic *t, const uint8_t *payload, size_t len,
+			  uint64_t now_ms)
+{
+	if (len == 0)
+		return; /* a deleted entry */
+	if (n->set.directory == NODE_DIRECTORY_ON_DEMAND && !wanted_of(n, &t->dst))
+		return; /* not looked up (an old subscription's late message) */
+	learn(n, &t->dst, payload, len, "directory", now_ms);
+}
+
+void node_directory_kx_input(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
+			     uint64_t now_ms)
+{
+	if (node_kx_header_ok(msg, len, MQTTIP_MSG_CERTIFICATE)) {
+		learn(n, &t->src, msg + MQTTIP_KX_HEADER_LEN, len - MQTTIP_KX_HEADER_LEN,
+		      "certificate answer", now_ms);
+		return;
+	}
+	if (!node_kx_header_ok(msg, len, MQTTIP_MSG_CERT_REQUEST) || len != MQTTIP_KX_HEADER_LEN) {
+		node_drop(n, NULL, DROP_MALFORMED);
+		return;
+	}
+	/* An answer costs a publish of our certificate: the handshake buckets bound what a flood
+	 * of requests (forged by the broker, say) can make us send. */
+	if (!ratelimit_allow(&n->ratelimit, &t->src, now_ms) ||
+	    node_kx_publish(n, &t->src, MQTTIP_MSG_CERTIFICATE, n->id.cert_bytes, n->id.cert_len))
+		node_drop(n, node_owner(n, &t->src), DROP_CERT_REQUEST);
+}
+
 void node_directory_connected(struct node *n)
 {
 	char topic[TOPIC_MAX];
@@ -199,25 +238,37 @@ void node_directory_connected(struct node *n)
 			node_log(n, NODE_LOG_WARN,
 				 "directory: cannot publish our certificate on %s", topic);
 	}
-	if (n->set.directory == NODE_DIRECTORY_ALL) {
-		if (topic_cert_filter(topic, sizeof(topic), node_prefix(n)))
-			n->ops.subscribe(n->ops.ctx, topic, 1);
-		return;
-	}
+	if (n->set.directory == NODE_DIRECTORY_ALL &&
+	    topic_cert_filter(topic, sizeof(topic), node_prefix(n)))
+		n->ops.subscribe(n->ops.ctx, topic, 1);
 	for (size_t i = 0; i < n->n_wanted; i++) {
-		if (n->wanted[i].used &&
+		if (!n->wanted[i].used)
+			continue;
+		n->wanted[i].asked_ms = 0; /* asked again at the next tick */
+		if (n->set.directory == NODE_DIRECTORY_ON_DEMAND &&
 		    topic_cert(topic, sizeof(topic), node_prefix(n), &n->wanted[i].addr))
 			n->ops.subscribe(n->ops.ctx, topic, 1);
 	}
+}
+
+/* Asks addr's owner for its certificate (6.16), at most every MQTTIP_REKEY_TIMEOUT_MS. */
+static void ask(struct node *n, struct node_wanted *w, uint64_t now_ms)
+{
+	if (!n->connected || (w->asked_ms && now_ms - w->asked_ms < MQTTIP_REKEY_TIMEOUT_MS))
+		return;
+	w->asked_ms = now_ms;
+	node_kx_publish(n, &w->addr, MQTTIP_MSG_CERT_REQUEST, NULL, 0);
 }
 
 void node_directory_want(struct node *n, const struct netaddr *addr, uint64_t now_ms)
 {
 	struct node_wanted *w = NULL;
 	char topic[TOPIC_MAX];
+	struct netaddr self;
 
-	if (n->set.directory != NODE_DIRECTORY_ON_DEMAND || wanted_of(n, addr) ||
-	    !topic_cert(topic, sizeof(topic), node_prefix(n), addr))
+	/* an address we have no address family in common with cannot be asked */
+	if (wanted_of(n, addr) || !topic_cert(topic, sizeof(topic), node_prefix(n), addr) ||
+	    !node_self_for(n, addr, &self))
 		return;
 	for (size_t i = 0; i < n->n_wanted && !w; i++) {
 		if (!n->wanted[i].used)
@@ -228,8 +279,10 @@ void node_directory_want(struct node *n, const struct netaddr *addr, uint64_t no
 	w->used = true;
 	w->addr = *addr;
 	w->since_ms = now_ms;
-	if (n->connected)
+	w->asked_ms = 0;
+	if (n->connected && n->set.directory == NODE_DIRECTORY_ON_DEMAND)
 		n->ops.subscribe(n->ops.ctx, topic, 1);
+	ask(n, w, now_ms);
 }
 
 void node_directory_tick(struct node *n, uint64_t now_ms)
@@ -239,8 +292,12 @@ void node_directory_tick(struct node *n, uint64_t now_ms)
 	for (size_t i = 0; i < n->n_wanted; i++) {
 		struct node_wanted *w = &n->wanted[i];
 
-		if (!w->used || now_ms - w->since_ms < MQTTIP_REKEY_ATTEMPT_TIME_MS)
+		if (!w->used)
 			continue;
+		if (now_ms - w->since_ms < MQTTIP_REKEY_ATTEMPT_TIME_MS) {
+			ask(n, w, now_ms);
+			continue;
+		}
 		node_log(n, NODE_LOG_INFO, "no certificate of %s in the directory",
 			 node_addr_text(&w->addr, a));
 		unwant(n, w);

@@ -33,8 +33,7 @@ static const uint8_t *psk_of(const struct node *n)
 	return n->id.has_psk ? n->id.psk : NULL;
 }
 
-/* Our topic address towards a peer address: our first of its family. */
-static bool self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self)
+bool node_self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self)
 {
 	for (size_t i = 0; i < n->id.cert.n_addrs; i++) {
 		if (n->id.cert.addrs[i].addr.family == peer->family) {
@@ -57,7 +56,7 @@ void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_
 
 	if (!force && !node_timers_initiation_due(n, p, now_ms))
 		return;
-	if (!self_for(n, &p->addr, &self) ||
+	if (!node_self_for(n, &p->addr, &self) ||
 	    !topic_kx(topic, sizeof(topic), node_prefix(n), &p->addr, &self))
 		return;
 	if (!node_wall_clock(n, &sec, &ns)) {
@@ -103,6 +102,29 @@ void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_
 		node_directory_want(n, &p->addr, now_ms);
 }
 
+bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type)
+{
+	return len >= MQTTIP_KX_HEADER_LEN && msg[0] == type && msg[1] == MQTTIP_PROTOCOL_VERSION &&
+	       msg[2] == 0 && msg[3] == 0;
+}
+
+int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
+		    size_t body_len)
+{
+	char topic[TOPIC_MAX];
+	struct netaddr self;
+
+	if (body_len > sizeof(n->kx_buf) - MQTTIP_KX_HEADER_LEN || !node_self_for(n, dst, &self) ||
+	    !topic_kx(topic, sizeof(topic), node_prefix(n), dst, &self))
+		return -1;
+	n->kx_buf[0] = type;
+	n->kx_buf[1] = MQTTIP_PROTOCOL_VERSION;
+	n->kx_buf[2] = n->kx_buf[3] = 0;
+	if (body_len)
+		memcpy(n->kx_buf + MQTTIP_KX_HEADER_LEN, body, body_len);
+	return node_publish(n, topic, n->kx_buf, MQTTIP_KX_HEADER_LEN + body_len, 1, false);
+}
+
 static void handshake_done(struct node *n, struct peer *p, bool initiator, uint64_t now_ms)
 {
 	char a[NETADDR_STR_MAX];
@@ -115,18 +137,20 @@ static void handshake_done(struct node *n, struct peer *p, bool initiator, uint6
 	node_log(n, rekey ? NODE_LOG_DEBUG : NODE_LOG_INFO, "handshake with %s (%s) done as %s%s",
 		 p->cert.name, node_addr_text(&p->addr, a), initiator ? "initiator" : "responder",
 		 rekey ? " (rekey)" : "");
+	node_revocation_handshake(n, p, now_ms);
 }
 
 static void on_initiation(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
 			  uint64_t now_ms)
 {
-	uint8_t ts[MQTTIP_TIMESTAMP_LEN];
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX];
 	char topic[TOPIC_MAX], a[NETADDR_STR_MAX];
 	struct keypair kp;
 	struct peer *p, *known;
+	struct caps caps;
 	struct cert c;
 	uint64_t now_unix;
-	size_t rlen;
+	size_t rlen, ext_len;
 	int rc;
 
 	/* mac1 first: junk that lacks it costs one HMAC and no table walk */
@@ -148,7 +172,9 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 	/* The timestamp is compared below, per node identity (PROTOCOL.md 6.8), once the
 	 * certificate says which identity this is. */
 	rc = handshake_initiation_consume(&n->responder, &n->local, &t->src, &t->dst, now_unix,
-					  NULL, msg, len, &c, ts);
+					  NULL, msg, len, &c, ts, ext, &ext_len);
+	if (rc == HANDSHAKE_OK && caps_decode(ext, ext_len, &caps) != 0)
+		rc = HANDSHAKE_ERR_MALFORMED; /* authentic, yet unreadable: refused all the same */
 	if (rc) {
 		node_drop(n, known, DROP_HANDSHAKE);
 		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s%s",
@@ -176,9 +202,10 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 		handshake_wipe(&n->responder);
 		return;
 	}
-	rc = handshake_response_create(&n->responder, psk_of(n),
-				       peer_table_new_index(&n->peers, p, randombytes_random()),
-				       n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
+	p->caps = caps;
+	rc = handshake_response_create(
+	    &n->responder, psk_of(n), peer_table_new_index(&n->peers, p, randombytes_random()),
+	    n->caps, n->caps_len, n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
 	if (rc) {
 		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot respond: %s", c.name,
 			 handshake_strerror(rc));
@@ -196,9 +223,12 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 static void on_response(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
 			uint64_t now_ms)
 {
+	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
 	struct keypair kp;
+	struct caps caps;
 	struct peer *p;
 	uint32_t index;
+	size_t ext_len;
 	int rc;
 
 	if (handshake_receiver_index(msg, len, &index) < 0) {
@@ -221,13 +251,19 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 		node_drop(n, p, DROP_RATELIMIT);
 		return;
 	}
-	rc = handshake_response_consume(&p->handshake, msg, len, &kp, now_ms);
+	rc = handshake_response_consume(&p->handshake, msg, len, &kp, now_ms, ext, &ext_len);
+	if (rc == HANDSHAKE_OK && caps_decode(ext, ext_len, &caps) != 0) {
+		keypair_wipe(&kp);
+		handshake_wipe(&p->handshake); /* authentic, so no real response will follow */
+		rc = HANDSHAKE_ERR_MALFORMED;
+	}
 	if (rc) {
 		node_drop(n, p, rc == HANDSHAKE_ERR_MAC1 ? DROP_HANDSHAKE_MAC1 : DROP_HANDSHAKE);
 		node_log(n, NODE_LOG_INFO, "handshake response from %s refused: %s", p->cert.name,
 			 handshake_strerror(rc));
 		return;
 	}
+	p->caps = caps;
 	session_install(&p->session, &kp);
 	keypair_wipe(&kp);
 	handshake_done(n, p, true, now_ms);
@@ -244,6 +280,18 @@ void node_handshake_input(struct node *n, const struct topic *t, const uint8_t *
 		break;
 	case MQTTIP_MSG_RESPONSE:
 		on_response(n, t, msg, len, now_ms);
+		break;
+	case MQTTIP_MSG_CERT_REQUEST:
+	case MQTTIP_MSG_CERTIFICATE:
+		node_directory_kx_input(n, t, msg, len, now_ms);
+		break;
+	case MQTTIP_MSG_REVOCATION:
+		if (node_kx_header_ok(msg, len, MQTTIP_MSG_REVOCATION))
+			node_revocation_input(n, msg + MQTTIP_KX_HEADER_LEN,
+					      len - MQTTIP_KX_HEADER_LEN, node_owner(n, &t->src),
+					      false, now_ms);
+		else
+			node_drop(n, NULL, DROP_MALFORMED);
 		break;
 	default:
 		node_drop(n, NULL, DROP_MALFORMED);

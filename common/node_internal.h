@@ -49,7 +49,32 @@ void node_directory_tick(struct node *n, uint64_t now_ms);
  * next (key rotation); else they are dropped (no_peer). */
 void node_directory_remove(struct node *n, struct peer *p, bool requeue);
 
+/* A certificate request (type 3) or answer (type 5) on our key-exchange inbox. */
+void node_directory_kx_input(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
+			     uint64_t now_ms);
+
+/* node_revocation.c */
+/* True when the held revocation list revokes c (counted and logged by the caller). */
+bool node_revoked(const struct node *n, const struct cert *c);
+/* A list from the network (the retained topic, or a peer's type-6 message); from: the peer it
+ * came from (for the counters), or NULL. */
+void node_revocation_input(struct node *n, const uint8_t *list, size_t len, struct peer *from,
+			   bool from_topic, uint64_t now_ms);
+void node_revocation_connected(struct node *n, uint64_t now_ms);
+void node_revocation_tick(struct node *n, uint64_t now_ms);
+/* After a handshake: hands our list to p when p announced an older one. */
+void node_revocation_handshake(struct node *n, struct peer *p, uint64_t now_ms);
+/* Our capabilities (caps.h) as the handshakes carry them, re-encoded after a change. */
+void node_caps_update(struct node *n);
+
 /* node_handshake.c */
+/* Our topic address towards a peer address: our first certificate address of its family. */
+bool node_self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self);
+/* A message of the key-exchange family: type | version | 0 0 | body, of at least len bytes. */
+bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type);
+/* Publishes type | version | 0 0 | body on <p>/kx/<dst>/<self>; 0 or -1. */
+int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
+		    size_t body_len);
 /* Sends an initiation to p if the pacing rule allows one now (node_timers_initiation_due), or
  * regardless with force (the peer stopped answering: its keys are gone). */
 void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms);

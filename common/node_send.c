@@ -3,11 +3,12 @@
  * most specifically (through the route cache) and appended to that peer's open batch (batch.h);
  * node_flush seals each batch in place with the peer's current keypair and publishes it as one
  * message on <p>/<peer>/<self>. A batch never exceeds the node's maximum message (settings, broker
- * limit, slot size); a full one is sent and a new one started. A peer without a usable keypair
- * gets the packet in its bounded queue and a handshake; a destination without a certificate waits
- * in the unrouted queue while an on-demand node looks it up. Every queue drops its OLDEST packet
- * when full, and the shared pool gives up its oldest packet overall when it runs out (counted
- * queue_full). Broadcast and multicast go as copies to the peers that have a session. */
+ * limit, slot size) nor the peer's (its handshake capabilities); a full one is sent and a new one
+ * started. A peer without a usable keypair gets the packet in its bounded queue and a handshake;
+ * a destination without a certificate waits in the unrouted queue while the node looks it up. Every
+ * queue drops its OLDEST packet when full, and the shared pool gives up its oldest packet overall
+ * when it runs out (counted queue_full). Broadcast and multicast go as copies to the peers that
+ * have a session. */
 #include <string.h>
 
 #include "batch.h"
@@ -150,9 +151,12 @@ void node_send_queue_drop(struct node *n, struct peer *p, enum drop_reason why)
 
 /* ---- batches ---- */
 
-static size_t body_cap(const struct node *n)
+/* The body limit for p: our maximum message, and the peer's own (its handshake capabilities). */
+static size_t body_cap(const struct node *n, const struct peer *p)
 {
-	return n->max_message - MQTTIP_TRANSPORT_OVERHEAD;
+	size_t m = n->max_message < p->caps.max_message ? n->max_message : p->caps.max_message;
+
+	return m - MQTTIP_TRANSPORT_OVERHEAD;
 }
 
 static void free_slot(struct node *n, uint32_t s)
@@ -236,14 +240,16 @@ static void batch_add(struct node *n, struct peer *p, const uint8_t *pkt, size_t
 		n->batches[p->batch].peer = node_slot(n, p);
 	}
 	b = &n->batches[p->batch];
-	used = batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(n), b->used, pkt, len);
+	used =
+	    batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(n, p), b->used, pkt, len);
 	if (!used) {
 		uint32_t s = p->batch;
 
 		flush_slot(n, s, now_ms);
 		p->batch = s;
 		b->peer = node_slot(n, p);
-		used = batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(n), 0, pkt, len);
+		used =
+		    batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(n, p), 0, pkt, len);
 	}
 	b->used = used;
 	b->packets++;
@@ -312,8 +318,9 @@ void node_send_unrouted_expire(struct node *n, uint64_t now_ms)
 {
 	while (n->unrouted.head != NODE_NONE &&
 	       now_ms - n->packets[n->unrouted.head].since_ms >= MQTTIP_REKEY_ATTEMPT_TIME_MS) {
+		/* nobody answered for that address */
 		pool_free(n, queue_pop(n, &n->unrouted));
-		node_drop(n, NULL, DROP_HANDSHAKE_TIMEOUT);
+		node_drop(n, NULL, DROP_NO_PEER);
 	}
 }
 
@@ -420,10 +427,9 @@ void node_send(struct node *n, const uint8_t *pkt, size_t len, uint64_t now_ms)
 	}
 	if (!ours) {
 		node_drop(n, NULL, DROP_FOREIGN_SOURCE);
-	} else if (n->set.directory == NODE_DIRECTORY_ON_DEMAND) {
-		enqueue(n, NULL, pkt, ip.total_len, &ip.dst, now_ms);
-		node_directory_want(n, &ip.dst, now_ms);
-	} else {
-		node_drop(n, NULL, DROP_NO_PEER);
+		return;
 	}
+	/* no certificate claims it: the packet waits while its owner, if any, is asked */
+	enqueue(n, NULL, pkt, ip.total_len, &ip.dst, now_ms);
+	node_directory_want(n, &ip.dst, now_ms);
 }

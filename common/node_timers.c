@@ -122,7 +122,9 @@ void node_tick(struct node *n, uint64_t now_ms)
 		if (n->peers.peers[i].used)
 			peer_tick(n, &n->peers.peers[i], now_ms);
 	}
-	if (n->id.secure)
+	if (n->id.secure) {
 		node_directory_tick(n, now_ms);
+		node_revocation_tick(n, now_ms);
+	}
 	node_send_unrouted_expire(n, now_ms);
 }

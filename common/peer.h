@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "caps.h"
 #include "cert.h"
 #include "drop.h"
 #include "handshake.h"
@@ -52,6 +53,7 @@ struct peer {
 	uint64_t first_unanswered_ms; /* first data sent since the last message received */
 	uint64_t keepalive_due_ms;    /* send a keepalive then, unless we send something first */
 	uint64_t last_used_ms;	      /* last traffic either way (least recently used eviction) */
+	struct caps caps;	      /* what it announced in its last handshake (caps.h) */
 	struct packet_queue queue;    /* packets waiting for its handshake */
 	uint32_t batch;		      /* open batch slot of this wake-up */
 	struct peer_stats stats;

@@ -18,6 +18,12 @@
 #define MQTTIP_MSG_INITIATION 1
 #define MQTTIP_MSG_RESPONSE   2
 #define MQTTIP_MSG_TRANSPORT  4
+/* Directory and revocation messages on the key-exchange topics (PROTOCOL.md 6.16): type |
+ * version | reserved(2) = 0 | body. */
+#define MQTTIP_MSG_CERT_REQUEST 3 /* "send me your certificate": no body */
+#define MQTTIP_MSG_CERTIFICATE	5 /* body: the sender's node certificate */
+#define MQTTIP_MSG_REVOCATION	6 /* body: a VPN revocation list (4.8) */
+#define MQTTIP_KX_HEADER_LEN	4
 
 /* Primitive sizes */
 #define MQTTIP_KEY_LEN	      32 /* X25519 keys, ChaCha20-Poly1305 keys, PSK */
@@ -27,12 +33,16 @@
 #define MQTTIP_TIMESTAMP_LEN  12 /* TAI64N, big-endian: compares with memcmp */
 #define MQTTIP_NETWORK_ID_LEN 32 /* the network CA's Ed25519 public key */
 
-/* Handshake messages (see PROTOCOL.md "Handshake") */
+/* Handshake messages (see PROTOCOL.md "Handshake"). Both carry the sender's capabilities
+ * (PROTOCOL.md 6.15) in their encrypted payload: up to MQTTIP_HANDSHAKE_EXT_MAX bytes. */
+#define MQTTIP_HANDSHAKE_EXT_MAX 32
 #define MQTTIP_INITIATION_FIXED_LEN                                                                \
 	(4 + 4 + MQTTIP_KEY_LEN + (MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN) + MQTTIP_TIMESTAMP_LEN +  \
-	 MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN) /* plus the certificate */
-#define MQTTIP_RESPONSE_LEN	  (4 + 4 + 4 + MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN)
-#define MQTTIP_INITIATION_MAX_LEN (MQTTIP_INITIATION_FIXED_LEN + MQTTIP_CERT_MAX_LEN)
+	 1 + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN) /* plus the capabilities and the certificate */
+#define MQTTIP_RESPONSE_MIN_LEN (4 + 4 + 4 + MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN)
+#define MQTTIP_RESPONSE_MAX_LEN (MQTTIP_RESPONSE_MIN_LEN + MQTTIP_HANDSHAKE_EXT_MAX)
+#define MQTTIP_INITIATION_MAX_LEN                                                                  \
+	(MQTTIP_INITIATION_FIXED_LEN + MQTTIP_HANDSHAKE_EXT_MAX + MQTTIP_CERT_MAX_LEN)
 
 /* Transport messages */
 #define MQTTIP_TRANSPORT_HEADER_LEN 16 /* type, 3 reserved, receiver index, counter */
@@ -41,6 +51,9 @@
 #define MQTTIP_MAX_IP_PACKET	    1500
 #define MQTTIP_MAX_BODY		    16384 /* plaintext of one transport message */
 #define MQTTIP_MAX_TRANSPORT_MSG    (MQTTIP_MAX_BODY + MQTTIP_TRANSPORT_OVERHEAD)
+/* The smallest limit a node may set on the messages it accepts: one full IP packet. */
+#define MQTTIP_MIN_MESSAGE                                                                         \
+	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_MAX_IP_PACKET)
 
 /* Replay window (RFC 6479 bitmap): total bits kept, of which the last word is the moving slack */
 #define MQTTIP_REPLAY_BITS_TOTAL 2048
@@ -55,6 +68,8 @@
 #define MQTTIP_REKEY_TIMEOUT_MS	     5000
 #define MQTTIP_REKEY_TIMEOUT_MAX_MS  40000 /* retry interval backoff cap (doubles from 5 s) */
 #define MQTTIP_KEEPALIVE_TIMEOUT_MS  10000
+#define MQTTIP_REVOCATION_PUBLISH_DELAY_MS                                                         \
+	2000 /* after connecting, before renewing the retained list */
 
 /* Handshake flood limits, per sender address */
 #define MQTTIP_HANDSHAKE_RATE_PER_SEC 20

@@ -127,7 +127,13 @@ int revocation_encode_sign(uint64_t version, uint64_t issued_at, const uint64_t 
 	return (int)(off + MQTTIP_CERT_SIG_LEN);
 }
 
-static int decode_fields(const uint8_t *buf, size_t len, struct revocation *out)
+/* The fields of a list, checked, without its bytes (a node compares before it copies). */
+struct head {
+	uint64_t version, issued_at;
+	uint16_t n_serials, n_keys;
+};
+
+static int decode_fields(const uint8_t *buf, size_t len, struct head *out)
 {
 	size_t n_serials, n_keys, body;
 	const uint8_t *s, *k;
@@ -159,40 +165,79 @@ static int decode_fields(const uint8_t *buf, size_t len, struct revocation *out)
 	out->issued_at = get_u64(buf + REV_OFF_ISSUED);
 	out->n_serials = (uint16_t)n_serials;
 	out->n_keys = (uint16_t)n_keys;
+	return REVOCATION_OK;
+}
+
+static void fill(struct revocation *out, const struct head *h, const uint8_t *buf, size_t len)
+{
+	out->version = h->version;
+	out->issued_at = h->issued_at;
+	out->n_serials = h->n_serials;
+	out->n_keys = h->n_keys;
 	out->len = (uint16_t)len;
 	memcpy(out->ca_key_id, buf + REV_OFF_KEY_ID, MQTTIP_CERT_KEY_ID_LEN);
 	memcpy(out->bytes, buf, len);
+}
+
+static int check_signature(const uint8_t *buf, size_t len, const uint8_t ca_public[32])
+{
+	uint8_t key_id[MQTTIP_CERT_KEY_ID_LEN];
+
+	cert_ca_key_id(ca_public, key_id);
+	if (memcmp(key_id, buf + REV_OFF_KEY_ID, sizeof key_id) != 0)
+		return REVOCATION_ERR_WRONG_CA;
+	if (crypto_sign_verify_detached(buf + len - MQTTIP_CERT_SIG_LEN, buf,
+					len - MQTTIP_CERT_SIG_LEN, ca_public) != 0)
+		return REVOCATION_ERR_SIGNATURE;
 	return REVOCATION_OK;
 }
 
 int revocation_decode(const uint8_t *buf, size_t len, struct revocation *out)
 {
+	struct head h;
 	int err;
 
 	memset(out, 0, sizeof *out);
-	err = decode_fields(buf, len, out);
-	if (err != REVOCATION_OK)
-		memset(out, 0, sizeof *out);
+	err = decode_fields(buf, len, &h);
+	if (err == REVOCATION_OK)
+		fill(out, &h, buf, len);
 	return err;
 }
 
 int revocation_verify(const uint8_t *buf, size_t len, const uint8_t ca_public[32],
 		      struct revocation *out)
 {
-	uint8_t key_id[MQTTIP_CERT_KEY_ID_LEN];
-	int err = revocation_decode(buf, len, out);
+	struct head h;
+	int err;
 
+	memset(out, 0, sizeof *out);
+	err = decode_fields(buf, len, &h);
+	if (err == REVOCATION_OK)
+		err = check_signature(buf, len, ca_public);
+	if (err == REVOCATION_OK)
+		fill(out, &h, buf, len);
+	return err;
+}
+
+int revocation_adopt(struct revocation *held, const uint8_t *buf, size_t len,
+		     const uint8_t ca_public[32])
+{
+	struct head h;
+	int err = decode_fields(buf, len, &h);
+
+	if (err == REVOCATION_OK)
+		err = check_signature(buf, len, ca_public);
 	if (err != REVOCATION_OK)
 		return err;
-	cert_ca_key_id(ca_public, key_id);
-	if (memcmp(key_id, out->ca_key_id, sizeof key_id) != 0)
-		err = REVOCATION_ERR_WRONG_CA;
-	else if (crypto_sign_verify_detached(out->bytes + len - MQTTIP_CERT_SIG_LEN, out->bytes,
-					     len - MQTTIP_CERT_SIG_LEN, ca_public) != 0)
-		err = REVOCATION_ERR_SIGNATURE;
-	if (err != REVOCATION_OK)
-		memset(out, 0, sizeof *out);
-	return err;
+	if (h.version < held->version)
+		return REVOCATION_ERR_OLDER;
+	if (h.version == held->version && held->len != 0) {
+		if (held->len == len && memcmp(held->bytes, buf, len) == 0)
+			return REVOCATION_SAME;
+		return REVOCATION_ERR_CONFLICT;
+	}
+	fill(held, &h, buf, len);
+	return REVOCATION_NEWER;
 }
 
 int revocation_compare(const struct revocation *held, const struct revocation *candidate)

@@ -74,6 +74,13 @@ int revocation_verify(const uint8_t *buf, size_t len, const uint8_t ca_public[32
  *   candidate version < held version                  -> REVOCATION_ERR_OLDER (count it) */
 int revocation_compare(const struct revocation *held, const struct revocation *candidate);
 
+/* Verify and compare in one step, without a second struct revocation (2 KB, too much for a
+ * device's stack): checks buf as revocation_verify does, compares it with *held as
+ * revocation_compare does, and copies it into *held only when it is REVOCATION_NEWER. Returns
+ * REVOCATION_NEWER, REVOCATION_SAME or an error; *held is untouched unless NEWER. */
+int revocation_adopt(struct revocation *held, const uint8_t *buf, size_t len,
+		     const uint8_t ca_public[32]);
+
 /* An empty holder that knows only a version (what a node persisted before a restart), so that
  * revocation_compare refuses every list below it. */
 void revocation_set_version(struct revocation *r, uint64_t version);

@@ -15,9 +15,10 @@
 
 #include <string.h>
 
-#define KX_LEVEL   "kx"
-#define CERT_LEVEL "cert"
-#define MAX_LEVELS 3 /* after the prefix: "kx", <dst>, <src> */
+#define KX_LEVEL	 "kx"
+#define CERT_LEVEL	 "cert"
+#define REVOCATION_LEVEL "revocation"
+#define MAX_LEVELS	 3 /* after the prefix: "kx", <dst>, <src> */
 
 static size_t prefix_length(const char *prefix)
 {
@@ -66,7 +67,9 @@ static enum topic_kind classify(const char *const level[], const size_t level_le
 	struct topic t;
 
 	memset(&t, 0, sizeof(t));
-	if (nlevels == 1) {
+	if (nlevels == 1 && level_is(level[0], level_len[0], REVOCATION_LEVEL)) {
+		t.kind = TOPIC_REVOCATION;
+	} else if (nlevels == 1) {
 		if (parse_address(level[0], level_len[0], true, &t.dst) != 0)
 			return TOPIC_INVALID;
 		t.kind = TOPIC_LEGACY;
@@ -243,4 +246,19 @@ size_t topic_kx_inbox(char *buf, size_t cap, const char *prefix, const struct ne
 size_t topic_cert_filter(char *buf, size_t cap, const char *prefix)
 {
 	return build(buf, cap, prefix, CERT_LEVEL, NULL, NULL, false, false);
+}
+
+size_t topic_revocation(char *buf, size_t cap, const char *prefix)
+{
+	size_t plen = prefix_length(prefix), n = plen + 1 + strlen(REVOCATION_LEVEL);
+
+	if (plen == 0 || cap <= n) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	memcpy(buf, prefix, plen);
+	buf[plen] = '/';
+	memcpy(buf + plen + 1, REVOCATION_LEVEL, strlen(REVOCATION_LEVEL) + 1);
+	return n;
 }

@@ -4,6 +4,7 @@
  *   <p>/kx/<dst>/<src>   handshake messages          TOPIC_KX
  *   <p>/cert/<addr>      retained VPN certificate    TOPIC_CERT (address in .dst)
  *   <p>/<dst>            legacy MQTT_VPN packets     TOPIC_LEGACY
+ *   <p>/revocation       retained VPN revocation list TOPIC_REVOCATION
  * Addresses must be canonical (netaddr.h): in DATA, KX and CERT topics and the inbox filters in
  * the topic spelling (netaddr_topic_format: "10-0-1-2", IPv6 as RFC 5952); in the LEGACY topic
  * in MQTT_VPN's dotted quad (netaddr_format). The other spelling in either place is INVALID. A
@@ -29,6 +30,7 @@ enum topic_kind {
 	TOPIC_KX,
 	TOPIC_CERT,
 	TOPIC_LEGACY,
+	TOPIC_REVOCATION,
 };
 
 struct topic {
@@ -51,6 +53,8 @@ size_t topic_legacy(char *buf, size_t cap, const char *prefix, const struct neta
 /* Subscription filters a node uses for its own inboxes: "<p>/<own>/+" and "<p>/kx/<own>/+". */
 size_t topic_data_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own);
 size_t topic_kx_inbox(char *buf, size_t cap, const char *prefix, const struct netaddr *own);
+/* The revocation list's topic: "<p>/revocation". */
+size_t topic_revocation(char *buf, size_t cap, const char *prefix);
 /* The whole directory: "<p>/cert/+". */
 size_t topic_cert_filter(char *buf, size_t cap, const char *prefix);
 

@@ -99,6 +99,9 @@ enum acl_verdict acl_write(const struct acl_config *cfg, const struct acl_subjec
 		return allow_if(usable(s) && (owns_san(s, &t.dst) || bridges(s, &t.dst)));
 	case TOPIC_LEGACY:
 		return allow_if(!retain && cfg->legacy && usable(s) && s->rights->legacy);
+	case TOPIC_REVOCATION:
+		/* signed by the network CA: no node can forge it, any node may hand it on */
+		return allow_if(usable(s));
 	case TOPIC_INVALID:
 	default:
 		return ACL_DENY;
@@ -123,6 +126,8 @@ enum acl_verdict acl_read(const struct acl_config *cfg, const struct acl_subject
 		return allow_if(usable(s));
 	case TOPIC_LEGACY:
 		return allow_if(cfg->legacy && may_read_inbox(s, &t.dst));
+	case TOPIC_REVOCATION:
+		return allow_if(usable(s));
 	case TOPIC_INVALID:
 	default:
 		return ACL_DENY;
@@ -202,6 +207,7 @@ static bool any_sender_level(const struct level *l)
  *   <own>                                 legacy inbox, when legacy is on
  *   kx/<own>/+  kx/<own>/#  kx/<own>/<addr>
  *   cert/+  cert/#  cert/<addr>           the directory
+ *   revocation                            the VPN revocation list
  * Everything else (a wildcard where <dst> stands, kx/+, '#' alone, deeper levels) could match
  * another node's inbox or matches nothing valid: denied. */
 static bool inside_filter_ok(const struct acl_config *cfg, const struct acl_subject *s,
@@ -222,6 +228,8 @@ static bool inside_filter_ok(const struct acl_config *cfg, const struct acl_subj
 		       any_sender_level(&l[2]);
 	if (level_is(&l[0], "cert"))
 		return n == 2 && any_sender_level(&l[1]);
+	if (n == 1 && level_is(&l[0], "revocation"))
+		return true;
 	if (n == 1)
 		return cfg->legacy && legacy_level_address(&l[0], &a) && may_read_inbox(s, &a);
 	return n == 2 && level_address(&l[0], &a) && may_read_inbox(s, &a) &&

@@ -27,6 +27,10 @@ struct fw_port {
 	bool (*wall_clock)(void *ctx, uint64_t *unix_seconds, uint32_t *nanoseconds);
 	/* One line of log, without a newline. */
 	void (*log)(void *ctx, const char *line);
+	/* Keeps the newest VPN revocation list (len bytes) where it survives a reboot (NVS on
+	 * ESP-IDF, a file on the host port); the port hands it back with
+	 * fw_tunnel_offer_revocation() at boot. 0 or -1. May be NULL (nothing kept). */
+	int (*persist)(void *ctx, const uint8_t *list, size_t len);
 };
 
 #endif

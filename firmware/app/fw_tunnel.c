@@ -68,6 +68,13 @@ static void cb_log(void *ctx, enum node_log_level level, const char *line)
 		t->port->log(t->port->ctx, line);
 }
 
+static int cb_persist(void *ctx, const uint8_t *list, size_t len)
+{
+	const struct fw_tunnel *t = ctx;
+
+	return t->port->persist ? t->port->persist(t->port->ctx, list, len) : 0;
+}
+
 /* The device's policy (fw_tunnel.h). */
 static struct node_settings device_settings(const struct fw_config *cfg)
 {
@@ -79,6 +86,7 @@ static struct node_settings device_settings(const struct fw_config *cfg)
 	s.queue_per_peer = FW_PENDING;
 	s.broadcast_peers = 0;
 	s.accept_multicast = false;
+	s.max_receive = FW_RX_MSG_MAX;
 	return s;
 }
 
@@ -89,7 +97,7 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 	struct node_credentials cred = {0};
 	struct node_storage st = {0};
 	struct node_ops ops = {t,	   cb_publish,	  cb_subscribe, cb_unsubscribe,
-			       cb_deliver, cb_wall_clock, cb_log};
+			       cb_deliver, cb_wall_clock, cb_log,	cb_persist};
 	uint64_t now_unix;
 	uint32_t ns;
 
@@ -114,6 +122,7 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 		st.n_packets = FW_PENDING;
 		st.wanted = t->mem.secure.wanted;
 		st.n_wanted = FW_WANTED;
+		st.revocation = &t->mem.secure.revocation;
 	}
 	st.batch_mem = t->batch;
 	st.batch_size = sizeof(t->batch);
@@ -144,6 +153,12 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 		port->log(port->ctx, line);
 	}
 	return 0;
+}
+
+int fw_tunnel_offer_revocation(struct fw_tunnel *t, const uint8_t *list, size_t len,
+			       uint64_t now_ms)
+{
+	return node_revocation_offer(&t->node, list, len, now_ms);
 }
 
 void fw_tunnel_connected(struct fw_tunnel *t, uint64_t now_ms)

@@ -35,8 +35,8 @@
 /* The largest MQTT payload the device publishes: a transport message of one full packet, or a
  * legacy message (the larger of the two). */
 #define FW_TX_MSG_MAX                                                                              \
-	(NODE_MIN_MESSAGE > MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET                          \
-	     ? NODE_MIN_MESSAGE                                                                    \
+	(MQTTIP_MIN_MESSAGE > MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET                        \
+	     ? MQTTIP_MIN_MESSAGE                                                                  \
 	     : MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET)
 /* The largest MQTT payload the device accepts: a full transport message (other nodes batch up to
  * MQTTIP_MAX_BODY). Ports reassemble into a buffer of this size. */
@@ -67,16 +67,21 @@ struct fw_tunnel {
 			struct peer peers[FW_MAX_PEERS];
 			struct node_packet packets[FW_PENDING];
 			struct node_wanted wanted[FW_WANTED];
+			struct revocation revocation;
 		} secure;
 		struct node_legacy legacy;
 	} mem;
-	uint8_t batch[NODE_MIN_MESSAGE]; /* one packet per message */
+	uint8_t batch[MQTTIP_MIN_MESSAGE]; /* one packet per message */
 };
 
 /* Sets t up from cfg and the bundle (secure mode needs its node certificate, key and network CA;
  * legacy mode ignores them). Returns 0, or -1 after logging why (bad certificate or key). */
 int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struct bundle *b,
 		   const struct fw_port *port, uint64_t now_ms);
+/* A VPN revocation list the port kept (NVS) or found in the bundle: adopted when newer than the
+ * one held (node_revocation_offer). Returns REVOCATION_NEWER, REVOCATION_SAME or an error. */
+int fw_tunnel_offer_revocation(struct fw_tunnel *t, const uint8_t *list, size_t len,
+			       uint64_t now_ms);
 /* The broker session is up (again): subscribe the inboxes, publish our certificate. */
 void fw_tunnel_connected(struct fw_tunnel *t, uint64_t now_ms);
 void fw_tunnel_disconnected(struct fw_tunnel *t);

@@ -100,6 +100,8 @@ static void port_log(void *ctx, const char *line)
 	log_line(line);
 }
 
+static int port_persist(void *ctx, const uint8_t *list, size_t len);
+
 static const struct fw_port device_port = {
     .publish = port_publish,
     .subscribe = port_subscribe,
@@ -107,6 +109,7 @@ static const struct fw_port device_port = {
     .deliver = port_deliver,
     .wall_clock = port_wall_clock,
     .log = port_log,
+    .persist = port_persist,
 };
 
 /* lwIP's thread: a packet the device's stack sends into the tunnel. */
@@ -230,12 +233,19 @@ static void usage(FILE *out)
 	    "  --prefix P          topic prefix (default " MQTTIP_TOPIC_PREFIX ")\n"
 	    "  --legacy-psk PASS   legacy MQTT_VPN mode with this password; needs --addr\n"
 	    "  --addr ADDR/LEN     legacy mode: the device's IPv4 address\n"
+	    "  --state FILE        where the newest VPN revocation list is kept (NVS on a device)\n"
 	    "Standard input is the serial console: help, status, echo, ping.\n");
 }
+
+/* The bundle's revocation list (optional block), offered to the tunnel at start. */
+static uint8_t bundle_revocation[MQTTIP_REVOCATION_MAX_LEN];
+static size_t bundle_revocation_len;
+static const char *state_path;
 
 static int read_bundle(const char *path)
 {
 	static char text[BUNDLE_TEXT_MAX];
+	long n;
 	const char *what = NULL;
 	FILE *f = fopen(path, "r");
 	size_t len;
@@ -253,8 +263,54 @@ static int read_bundle(const char *path)
 		sodium_memzero(text, sizeof(text));
 		return -1;
 	}
+	n = bundle_block_find(text, len, BUNDLE_LABEL_REVOCATION, bundle_revocation,
+			      sizeof(bundle_revocation));
+	bundle_revocation_len = n > 0 ? (size_t)n : 0;
 	sodium_memzero(text, sizeof(text));
 	return 0;
+}
+
+/* The NVS stand-in: the list's bytes in one file, replaced atomically. */
+static int port_persist(void *ctx, const uint8_t *list, size_t len)
+{
+	char tmp[4096];
+	FILE *f;
+
+	(void)ctx;
+	if (!state_path)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
+	f = fopen(tmp, "wb");
+	if (!f || fwrite(list, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return rename(tmp, state_path);
+}
+
+/* At start: the kept list, then the bundle's; the tunnel keeps the newest. */
+static void offer_revocation(void)
+{
+	static uint8_t kept[MQTTIP_REVOCATION_MAX_LEN];
+	FILE *f = state_path ? fopen(state_path, "rb") : NULL;
+	size_t len = 0;
+	int rc;
+
+	if (f) {
+		len = fread(kept, 1, sizeof(kept), f);
+		fclose(f);
+	}
+	if (len && (rc = fw_tunnel_offer_revocation(&tunnel, kept, len, now_ms())) < 0)
+		fprintf(stderr, "mqttip-device: %s: revocation list refused: %s\n", state_path,
+			revocation_strerror(rc));
+	if (bundle_revocation_len &&
+	    (rc = fw_tunnel_offer_revocation(&tunnel, bundle_revocation, bundle_revocation_len,
+					     now_ms())) < 0 &&
+	    rc != REVOCATION_ERR_OLDER)
+		fprintf(stderr, "mqttip-device: bundle: revocation list refused: %s\n",
+			revocation_strerror(rc));
 }
 
 static int parse_broker(const char *url, char *host, size_t cap, int *port_out)
@@ -336,13 +392,10 @@ static void console_loop(void)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"bundle", required_argument, NULL, 'b'},
-	    {"broker", required_argument, NULL, 'u'},
-	    {"prefix", required_argument, NULL, 't'},
-	    {"legacy-psk", required_argument, NULL, 'k'},
-	    {"addr", required_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"bundle", required_argument, NULL, 'b'}, {"broker", required_argument, NULL, 'u'},
+	    {"prefix", required_argument, NULL, 't'}, {"legacy-psk", required_argument, NULL, 'k'},
+	    {"addr", required_argument, NULL, 'a'},   {"state", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	static struct fw_config cfg;
 	const char *bundle_path = NULL, *broker = NULL, *addr = NULL;
@@ -372,6 +425,9 @@ int main(int argc, char **argv)
 		case 'a':
 			addr = optarg;
 			break;
+		case 's':
+			state_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -391,6 +447,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (fw_tunnel_init(&tunnel, &cfg, &bundle, &device_port, now_ms()) != 0)
 		goto out;
+	if (!cfg.legacy)
+		offer_revocation();
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -700,7 +700,7 @@ static int cmd_flood(struct conn *c, int argc, char **argv)
 		}
 		memcpy(receiver_index, raw + 4, sizeof(receiver_index));
 		free(raw);
-		size = MQTTIP_RESPONSE_LEN;
+		size = MQTTIP_RESPONSE_MIN_LEN;
 	}
 	if (cert_file) {
 		struct cert vc;

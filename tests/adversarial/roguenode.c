@@ -145,7 +145,7 @@ struct rogue {
 	uint8_t network_id[32];
 	uint8_t victim_cert[MQTTIP_CERT_MAX_LEN];
 	size_t victim_cert_len;
-	uint8_t response[MQTTIP_RESPONSE_LEN];
+	uint8_t response[MQTTIP_RESPONSE_MAX_LEN];
 	size_t response_len;
 	struct keypair kp;
 	bool have_kp;
@@ -171,9 +171,11 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 	    (size_t)m->payloadlen <= sizeof(r->victim_cert)) {
 		memcpy(r->victim_cert, m->payload, (size_t)m->payloadlen);
 		r->victim_cert_len = (size_t)m->payloadlen;
-	} else if (kind == TOPIC_KX && m->payloadlen == MQTTIP_RESPONSE_LEN) {
-		memcpy(r->response, m->payload, MQTTIP_RESPONSE_LEN);
-		r->response_len = MQTTIP_RESPONSE_LEN;
+	} else if (kind == TOPIC_KX && m->payloadlen >= MQTTIP_RESPONSE_MIN_LEN &&
+		   m->payloadlen <= MQTTIP_RESPONSE_MAX_LEN &&
+		   ((const uint8_t *)m->payload)[0] == MQTTIP_MSG_RESPONSE) {
+		memcpy(r->response, m->payload, (size_t)m->payloadlen);
+		r->response_len = (size_t)m->payloadlen;
 	} else if (kind == TOPIC_DATA && r->have_kp) {
 		uint8_t *body;
 		size_t body_len, len;
@@ -321,6 +323,8 @@ static int cmd_run(int argc, char **argv)
 	const char *host = "192.0.2.1", *prefix = "mqttip";
 	char path[4096], topic[TOPIC_MAX], inbox[TOPIC_MAX];
 	uint8_t node_key[32], node_cert[MQTTIP_CERT_MAX_LEN], init[MQTTIP_INITIATION_MAX_LEN];
+	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	size_t ext_len;
 	struct handshake_local local;
 	struct handshake hs;
 	struct cert mine, theirs;
@@ -365,6 +369,7 @@ static int cmd_run(int argc, char **argv)
 	if (cert_decode(node_cert, (size_t)cert_len, &mine) != CERT_OK)
 		return 1;
 	r.self = mine.addrs[0].addr;
+	memset(&local, 0, sizeof(local));
 	local.static_private = node_key;
 	crypto_scalarmult_base(local.static_public, node_key);
 	local.network_id = r.network_id;
@@ -416,7 +421,8 @@ static int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	pthread_mutex_lock(&r.lock);
-	rc = handshake_response_consume(&hs, r.response, r.response_len, &r.kp, mono_ms());
+	rc = handshake_response_consume(&hs, r.response, r.response_len, &r.kp, mono_ms(), ext,
+					&ext_len);
 	r.have_kp = rc == HANDSHAKE_OK;
 	pthread_mutex_unlock(&r.lock);
 	if (rc != HANDSHAKE_OK) {

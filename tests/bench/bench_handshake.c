@@ -65,8 +65,9 @@ static int one_handshake(const struct node *a, const struct node *b, uint64_t i)
 	struct handshake hs_a, hs_b;
 	struct keypair kp_a, kp_b;
 	struct cert peer;
-	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_LEN], ts[12], ts_out[12];
-	size_t len, resp_len;
+	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_MAX_LEN], ts[12], ts_out[12];
+	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	size_t len, resp_len, ext_len;
 	int ok;
 
 	handshake_tai64n(NOW_UNIX, (uint32_t)(i % 1000000000), ts);
@@ -75,10 +76,11 @@ static int one_handshake(const struct node *a, const struct node *b, uint64_t i)
 					 sizeof(msg), &len) == HANDSHAKE_OK &&
 	     handshake_initiation_check(msg, len, b->local.static_public) == HANDSHAKE_OK &&
 	     handshake_initiation_consume(&hs_b, &b->local, &a->addr, &b->addr, NOW_UNIX, NULL, msg,
-					  len, &peer, ts_out) == HANDSHAKE_OK &&
-	     handshake_response_create(&hs_b, NULL, (uint32_t)~i, resp, sizeof(resp), &resp_len,
-				       &kp_b, 0) == HANDSHAKE_OK &&
-	     handshake_response_consume(&hs_a, resp, resp_len, &kp_a, 0) == HANDSHAKE_OK &&
+					  len, &peer, ts_out, ext, &ext_len) == HANDSHAKE_OK &&
+	     handshake_response_create(&hs_b, NULL, (uint32_t)~i, NULL, 0, resp, sizeof(resp),
+				       &resp_len, &kp_b, 0) == HANDSHAKE_OK &&
+	     handshake_response_consume(&hs_a, resp, resp_len, &kp_a, 0, ext, &ext_len) ==
+		 HANDSHAKE_OK &&
 	     sodium_memcmp(kp_a.send_key, kp_b.recv_key, 32) == 0;
 	handshake_wipe(&hs_a);
 	handshake_wipe(&hs_b);

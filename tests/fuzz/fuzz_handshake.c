@@ -86,9 +86,10 @@ static size_t make_cert(uint8_t *out, const char *name, const struct netaddr *ad
 static void fuzz_init(void)
 {
 	static int ready;
-	uint8_t ca_seed[32], ts[MQTTIP_TIMESTAMP_LEN];
+	uint8_t ca_seed[32], ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX];
 	struct handshake hs;
 	struct cert peer;
+	size_t ext_len;
 
 	if (ready)
 		return;
@@ -120,7 +121,8 @@ static void fuzz_init(void)
 		abort();
 	/* The fixture must be sound, or the fuzzer explores nothing. */
 	if (handshake_initiation_consume(&hs, &bob, &alice_addr, &bob_addr, FUZZ_NOW, last_ts,
-					 pending_msg, pending_len, &peer, ts) != HANDSHAKE_OK)
+					 pending_msg, pending_len, &peer, ts, ext,
+					 &ext_len) != HANDSHAKE_OK)
 		abort();
 	handshake_wipe(&hs);
 	ready = 1;
@@ -141,19 +143,23 @@ static void as_initiation(const uint8_t *msg, size_t len)
 	struct handshake hs;
 	struct keypair kp;
 	struct cert peer;
-	uint8_t ts[MQTTIP_TIMESTAMP_LEN], resp[MQTTIP_RESPONSE_LEN];
-	size_t resp_len;
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN], resp[MQTTIP_RESPONSE_MAX_LEN];
+	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	size_t resp_len, ext_len = 0;
 	int rc = handshake_initiation_consume(&hs, &bob, &alice_addr, &bob_addr, FUZZ_NOW, last_ts,
-					      msg, len, &peer, ts);
+					      msg, len, &peer, ts, ext, &ext_len);
 
 	switch (rc) {
 	case HANDSHAKE_OK:
 		if (hs.state != HANDSHAKE_INITIATION_CONSUMED || memcmp(ts, last_ts, 12) <= 0 ||
 		    cert_check_owns(&peer, &alice_addr) != CERT_OK)
 			abort();
-		if (handshake_response_create(&hs, NULL, 7, resp, sizeof(resp), &resp_len, &kp,
-					      1) != HANDSHAKE_OK ||
-		    resp_len != MQTTIP_RESPONSE_LEN || !kp.valid || !all_zero(&hs, sizeof(hs)))
+		/* the initiator's capabilities go back as ours: any length it may send */
+		if (ext_len > MQTTIP_HANDSHAKE_EXT_MAX ||
+		    handshake_response_create(&hs, NULL, 7, ext, ext_len, resp, sizeof(resp),
+					      &resp_len, &kp, 1) != HANDSHAKE_OK ||
+		    resp_len != MQTTIP_RESPONSE_MIN_LEN + ext_len || !kp.valid ||
+		    !all_zero(&hs, sizeof(hs)))
 			abort();
 		keypair_wipe(&kp);
 		break;
@@ -176,15 +182,17 @@ static void as_response(const uint8_t *msg, size_t len)
 {
 	struct handshake hs;
 	struct keypair kp;
+	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	size_t ext_len = 0;
 	int rc;
 
 	memcpy(&hs, &pending, sizeof(hs));
-	rc = handshake_response_consume(&hs, msg, len, &kp, 1);
+	rc = handshake_response_consume(&hs, msg, len, &kp, 1, ext, &ext_len);
 
 	switch (rc) {
 	case HANDSHAKE_OK:
 		if (!kp.valid || !kp.is_initiator || kp.local_index != 0x01020304 ||
-		    !all_zero(&hs, sizeof(hs)))
+		    ext_len > MQTTIP_HANDSHAKE_EXT_MAX || !all_zero(&hs, sizeof(hs)))
 			abort();
 		keypair_wipe(&kp);
 		break;

@@ -65,8 +65,8 @@ head -c 1 /dev/urandom >"$TB_DIR/r1"
 head -c 40 /dev/urandom >"$TB_DIR/r40"
 head -c 20000 /dev/urandom >"$TB_DIR/r20k"
 { printf '\x04\x00\x00\x00'; head -c 60 /dev/urandom; } >"$TB_DIR/t4"
-{ printf '\x01\x01\x00\x00'; head -c 300 /dev/urandom; } >"$TB_DIR/t1"
-{ printf '\x02\x01\x00\x00'; head -c 72 /dev/urandom; } >"$TB_DIR/t2"
+{ printf '\x01\x02\x00\x00'; head -c 300 /dev/urandom; } >"$TB_DIR/t1"
+{ printf '\x02\x02\x00\x00'; head -c 72 /dev/urandom; } >"$TB_DIR/t2"
 for f in empty r1 r40 r20k t4; do
 	spy_pub mqttip/10-0-1-2/10-0-1-1 "$TB_DIR/$f"
 done

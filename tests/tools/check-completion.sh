@@ -72,8 +72,8 @@ expect "mqttip st" status
 expect "mqttip --v" --version
 # shellcheck disable=SC2086
 expect "mqttip help " $commands
-expect "mqttip help pki " init issue revoke show verify
-expect "mqttip pki " init issue revoke show verify
+expect "mqttip help pki " init issue rabbitmq renew revocation revoke show verify
+expect "mqttip pki " init issue rabbitmq renew revocation revoke show verify
 expect "mqttip pki issue --a" --addr --admin
 expect "mqttip up --bu" --bundle
 expect "mqttip up --max" --max-peers

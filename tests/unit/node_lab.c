@@ -8,6 +8,8 @@
 
 struct lab_node lab[LAB_NODES];
 uint64_t lab_now;
+bool lab_retained_exact_only;
+bool lab_withhold_revocation;
 
 struct lab_msg {
 	bool used;
@@ -88,15 +90,21 @@ static void queue_msg(const char *topic, const uint8_t *payload, size_t len, boo
 	m->len = len;
 }
 
+static unsigned published_kind[LAB_NODES][TOPIC_REVOCATION + 1];
+
 static int lab_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos,
 		       bool retain)
 {
 	struct lab_node *ln = ctx;
+	struct topic t;
 
 	(void)qos;
 	if (ln->cut || !ln->connected)
 		return -1;
 	ln->published++;
+	published_kind[ln - lab][topic_parse(MQTTIP_TOPIC_PREFIX, topic, strlen(topic), &t)]++;
+	if (lab_withhold_revocation && t.kind == TOPIC_REVOCATION)
+		return 0;
 	queue_msg(topic, payload, len, retain, ln->delay_ms);
 	return 0;
 }
@@ -116,7 +124,9 @@ static int lab_subscribe(void *ctx, const char *filter, int qos)
 	for (int i = 0; i < LAB_MSGS; i++) {
 		struct lab_msg *m;
 
-		if (!retained[i].used || !matches(filter, retained[i].topic) || !(m = slot()))
+		if (!retained[i].used || !matches(filter, retained[i].topic) ||
+		    (lab_retained_exact_only && strcmp(filter, retained[i].topic) != 0) ||
+		    !(m = slot()))
 			continue;
 		uint32_t seq = m->seq;
 
@@ -161,6 +171,20 @@ static bool lab_wall(void *ctx, uint64_t *sec, uint32_t *ns)
 	return true;
 }
 
+static int lab_persist(void *ctx, const uint8_t *list, size_t len)
+{
+	struct lab_node *ln = ctx;
+
+	memcpy(ln->saved, list, len);
+	ln->saved_len = len;
+	return 0;
+}
+
+unsigned lab_published_kind(int i, enum topic_kind kind)
+{
+	return published_kind[i][kind];
+}
+
 static void lab_log(void *ctx, enum node_log_level level, const char *line)
 {
 	struct lab_node *ln = ctx;
@@ -179,6 +203,9 @@ void lab_init(void)
 	memset(lab, 0, sizeof(lab));
 	memset(msgs, 0, sizeof(msgs));
 	memset(retained, 0, sizeof(retained));
+	memset(published_kind, 0, sizeof(published_kind));
+	lab_retained_exact_only = false;
+	lab_withhold_revocation = false;
 	crypto_sign_keypair(ca_pk, ca_sk);
 	lab_now = 1000;
 	next_tick = lab_now;
@@ -213,6 +240,16 @@ size_t lab_cert(uint8_t out[MQTTIP_CERT_MAX_LEN], const char *name, const char *
 	return n > 0 ? (size_t)n : 0;
 }
 
+size_t lab_revocation(uint8_t out[MQTTIP_REVOCATION_MAX_LEN], uint64_t version,
+		      const uint64_t *serials, size_t n_serials,
+		      const uint8_t (*keys)[MQTTIP_KEY_LEN], size_t n_keys)
+{
+	int n = revocation_encode_sign(version, LAB_WALL_BASE, serials, n_serials, keys, n_keys,
+				       ca_sk, out, MQTTIP_REVOCATION_MAX_LEN);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
 struct node_settings lab_device_settings(void)
 {
 	struct node_settings s = node_settings_default();
@@ -232,11 +269,15 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	struct node_credentials cred = {0};
 	struct node_storage st = {0};
 	struct node_ops ops = {ln,	    lab_publish, lab_subscribe, lab_unsubscribe,
-			       lab_deliver, lab_wall,	 lab_log};
+			       lab_deliver, lab_wall,	 lab_log,	lab_persist};
 	int64_t offset = ln->wall_offset_ms;
 	uint64_t delay = ln->delay_ms;
 	bool log = ln->log;
+	uint8_t saved[MQTTIP_REVOCATION_MAX_LEN];
+	size_t saved_len = ln->saved_len;
 	int rc;
+
+	memcpy(saved, ln->saved, saved_len); /* the host's state survives the restart */
 
 	if (ln->used)
 		lab_stop(i);
@@ -244,6 +285,8 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	ln->wall_offset_ms = offset;
 	ln->delay_ms = delay;
 	ln->log = log;
+	memcpy(ln->saved, saved, saved_len);
+	ln->saved_len = saved_len;
 	ln->set = set ? *set : node_settings_default();
 	ln->set.debug = log;
 	memcpy(ln->cert, cert, cert_len);
@@ -264,9 +307,12 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	st.n_wanted = 4;
 	st.routes = ln->routes;
 	st.n_routes = 32;
+	st.revocation = &ln->revocation;
 	rc = node_init(&ln->n, &ln->set, &cred, &st, &ops, lab_now);
 	if (rc)
 		return rc;
+	if (ln->saved_len)
+		node_revocation_offer(&ln->n, ln->saved, ln->saved_len, lab_now);
 	ln->used = true;
 	ln->connected = true;
 	node_connected(&ln->n, lab_now);
@@ -315,6 +361,17 @@ void lab_send(int i, const char *src, const char *dst, uint32_t marker)
 	node_flush(&lab[i].n, lab_now);
 }
 
+void lab_send_burst(int i, const char *src, const char *dst, uint32_t first, unsigned n, size_t len)
+{
+	static uint8_t pkt[MQTTIP_MAX_IP_PACKET];
+
+	for (unsigned k = 0; k < n; k++) {
+		lab_packet(pkt, src, dst, first + k, len);
+		node_send(&lab[i].n, pkt, len, lab_now);
+	}
+	node_flush(&lab[i].n, lab_now);
+}
+
 void lab_inject(const char *topic, const uint8_t *payload, size_t len, bool retain)
 {
 	queue_msg(topic, payload, len, retain, 0);
@@ -356,6 +413,14 @@ static void arrive(struct lab_msg *m)
 	    !subscribed(&lab[m->to], m->topic))
 		return;
 	memcpy(rx, m->payload, m->len);
+	{
+		struct topic t;
+
+		if (topic_parse(MQTTIP_TOPIC_PREFIX, m->topic, strlen(m->topic), &t) ==
+			TOPIC_DATA &&
+		    m->len > lab[m->to].largest_data_in)
+			lab[m->to].largest_data_in = m->len;
+	}
 	node_input(&lab[m->to].n, m->topic, strlen(m->topic), rx, m->len, m->retain, lab_now);
 }
 

@@ -30,7 +30,11 @@ struct lab_node {
 	uint8_t batch_mem[LAB_BATCH_SLOTS * MQTTIP_MAX_TRANSPORT_MSG];
 	struct node_wanted wanted[4];
 	struct node_route routes[32];
+	struct revocation revocation;
 	struct node_settings set;
+	/* what the node asked its host to keep (ops.persist) */
+	uint8_t saved[MQTTIP_REVOCATION_MAX_LEN];
+	size_t saved_len;
 	/* credentials */
 	uint8_t cert[MQTTIP_CERT_MAX_LEN];
 	size_t cert_len;
@@ -43,12 +47,18 @@ struct lab_node {
 	/* what reached its IP stack: the marker (bytes 28..31) of each packet */
 	uint32_t delivered[LAB_DELIVERED];
 	unsigned n_delivered;
-	unsigned published; /* messages it published */
+	unsigned published;	/* messages it published */
+	size_t largest_data_in; /* the largest transport message delivered to it */
 	bool log;
 };
 
 extern struct lab_node lab[LAB_NODES];
 extern uint64_t lab_now; /* ms */
+/* Retained messages go only to subscriptions of their exact topic, as RabbitMQ does: a '+'
+ * filter gets none. */
+extern bool lab_retained_exact_only;
+/* The broker drops what is published on <p>/revocation (it may withhold the list). */
+extern bool lab_withhold_revocation;
 
 /* Fresh CA, empty broker, clock at 1000 ms. */
 void lab_init(void);
@@ -56,18 +66,27 @@ void lab_init(void);
  * returned in key_out when not NULL); valid from the lab's wall time - 1 h for days. */
 size_t lab_cert(uint8_t out[MQTTIP_CERT_MAX_LEN], const char *name, const char *addr4,
 		uint64_t serial, const uint8_t *key, uint8_t key_out[MQTTIP_KEY_LEN]);
+/* A revocation list signed by the lab's CA (serials and keys sorted by the caller). */
+size_t lab_revocation(uint8_t out[MQTTIP_REVOCATION_MAX_LEN], uint64_t version,
+		      const uint64_t *serials, size_t n_serials,
+		      const uint8_t (*keys)[MQTTIP_KEY_LEN], size_t n_keys);
 /* Starts node i with the given credentials (from lab_cert) and settings (NULL: host defaults) and
  * connects it. Returns node_init's result. */
 int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQTTIP_KEY_LEN],
 	      const struct node_settings *set);
 /* The device's policy: on-demand directory, evict, small queue, no broadcast. */
 struct node_settings lab_device_settings(void);
+/* Messages node i published on topics of this kind so far (its handshake/kx or data traffic). */
+unsigned lab_published_kind(int i, enum topic_kind kind);
 /* Stops node i (its subscriptions go, its retained entries stay), wiping its state. */
 void lab_stop(int i);
 /* An IPv4/UDP packet from src to dst carrying marker; returns its length (len bytes). */
 size_t lab_packet(uint8_t *buf, const char *src, const char *dst, uint32_t marker, size_t len);
 /* Node i sends one packet (node_send + node_flush). */
 void lab_send(int i, const char *src, const char *dst, uint32_t marker);
+/* Node i sends n packets of len bytes in one wake-up (one node_flush), markers first.. */
+void lab_send_burst(int i, const char *src, const char *dst, uint32_t first, unsigned n,
+		    size_t len);
 /* Runs the lab for ms milliseconds: delivers messages when due, ticks nodes every NODE_TICK_MS. */
 void lab_run(uint64_t ms);
 /* Publishes a message as if from outside (a hostile broker or a stale retained entry). */

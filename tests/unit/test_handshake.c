@@ -63,6 +63,10 @@ static size_t make_cert(uint8_t *out, const char *name, struct netaddr addr, uin
 	return len > 0 ? (size_t)len : 0;
 }
 
+/* The capabilities the last consume call returned (opaque to handshake.c). */
+static uint8_t g_ext[MQTTIP_HANDSHAKE_EXT_MAX];
+static size_t g_ext_len;
+
 static void node_init(struct node *n, const char *name, struct netaddr addr)
 {
 	randombytes_buf(n->priv, 32);
@@ -97,7 +101,7 @@ static int consume(struct handshake *hs, const struct node *self, const struct n
 	uint8_t ts[12];
 
 	return handshake_initiation_consume(hs, &self->local, src, &self->addr, NOW_UNIX, last_ts,
-					    msg, len, &peer, ts);
+					    msg, len, &peer, ts, g_ext, &g_ext_len);
 }
 
 static bool all_zero(const void *p, size_t n)
@@ -200,14 +204,19 @@ static void handshake_and_talk(struct node *a, struct node *b, const uint8_t *ps
 	struct handshake hs_a, hs_b;
 	struct keypair kp_a, kp_b;
 	struct cert peer;
-	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_LEN + 8], ts_out[12];
+	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_MAX_LEN], ts_out[12];
 	uint8_t prologue[72], peer_static[32];
 	uint8_t buf[MQTTIP_TRANSPORT_OVERHEAD + 64], *body;
 	size_t len, resp_len = 0, msg_len = 0, body_len = 0;
 	uint32_t idx;
 
+	/* capabilities travel opaque in both directions (PROTOCOL.md 6.15) */
+	static const uint8_t caps_a[5] = {0x7f, 3, 'a', 'b', 'c'}, caps_b[3] = {0x7e, 1, 'z'};
+
+	a->local.ext = caps_a;
+	a->local.ext_len = sizeof(caps_a);
 	len = initiate(&hs_a, a, b, psk_a, ts1, msg);
-	CHECK_EQ_INT(len, MQTTIP_INITIATION_FIXED_LEN + a->cert_len);
+	CHECK_EQ_INT(len, MQTTIP_INITIATION_FIXED_LEN + sizeof(caps_a) + a->cert_len);
 	CHECK_EQ_INT(msg[0], 1);
 	CHECK_EQ_INT(msg[1], MQTTIP_PROTOCOL_VERSION);
 	CHECK(msg[2] == 0 && msg[3] == 0);
@@ -235,17 +244,20 @@ static void handshake_and_talk(struct node *a, struct node *b, const uint8_t *ps
 
 	CHECK_EQ_INT(handshake_initiation_check(msg, len, b->pub), HANDSHAKE_OK);
 	CHECK_EQ_INT(handshake_initiation_consume(&hs_b, &b->local, &a->addr, &b->addr, NOW_UNIX,
-						  NULL, msg, len, &peer, ts_out),
+						  NULL, msg, len, &peer, ts_out, g_ext, &g_ext_len),
 		     HANDSHAKE_OK);
 	CHECK(strcmp(peer.name, "alice") == 0 || strcmp(peer.name, "alice6") == 0);
 	CHECK_MEM(peer.x25519_public, a->pub, 32);
 	CHECK_MEM(ts_out, ts1, 12);
+	CHECK(g_ext_len == sizeof(caps_a) && memcmp(g_ext, caps_a, sizeof(caps_a)) == 0);
+	a->local.ext = NULL;
+	a->local.ext_len = 0;
 
-	CHECK_EQ_INT(handshake_response_create(&hs_b, psk_b, 0xa1b2c3d4, resp, sizeof(resp),
-					       &resp_len, &kp_b, NOW_MS),
+	CHECK_EQ_INT(handshake_response_create(&hs_b, psk_b, 0xa1b2c3d4, caps_b, sizeof(caps_b),
+					       resp, sizeof(resp), &resp_len, &kp_b, NOW_MS),
 		     HANDSHAKE_OK);
 	CHECK(all_zero(&hs_b, sizeof(hs_b)));
-	CHECK_EQ_INT(resp_len, 76);
+	CHECK_EQ_INT(resp_len, MQTTIP_RESPONSE_MIN_LEN + sizeof(caps_b));
 	CHECK(resp[0] == 2 && resp[1] == MQTTIP_PROTOCOL_VERSION && resp[2] == 0 && resp[3] == 0);
 	CHECK(resp[4] == 0xd4 && resp[5] == 0xc3 && resp[6] == 0xb2 && resp[7] == 0xa1);
 	CHECK(resp[8] == 0x44 && resp[9] == 0x33 && resp[10] == 0x22 && resp[11] == 0x11);
@@ -255,11 +267,15 @@ static void handshake_and_talk(struct node *a, struct node *b, const uint8_t *ps
 	CHECK_EQ_INT(idx, 0xa1b2c3d4);
 	expect_mac1(resp, resp_len, a->pub);
 
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, resp_len, &kp_a, NOW_MS + 3),
-		     HANDSHAKE_OK);
+	g_ext_len = 0;
+	CHECK_EQ_INT(
+	    handshake_response_consume(&hs_a, resp, resp_len, &kp_a, NOW_MS + 3, g_ext, &g_ext_len),
+	    HANDSHAKE_OK);
+	CHECK(g_ext_len == sizeof(caps_b) && memcmp(g_ext, caps_b, sizeof(caps_b)) == 0);
 	CHECK(all_zero(&hs_a, sizeof(hs_a)));
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, resp_len, &kp_a, NOW_MS + 3),
-		     HANDSHAKE_ERR_STATE);
+	CHECK_EQ_INT(
+	    handshake_response_consume(&hs_a, resp, resp_len, &kp_a, NOW_MS + 3, g_ext, &g_ext_len),
+	    HANDSHAKE_ERR_STATE);
 
 	CHECK(kp_a.valid && kp_b.valid);
 	CHECK(kp_a.is_initiator && !kp_b.is_initiator);
@@ -376,10 +392,12 @@ static void test_prologue_binding(void)
 	/* the IPv4-mapped IPv6 spelling has the same 16-byte form: the certificate refuses it */
 	CHECK_EQ_INT(consume(&hs_b, &bob, &mapped, NULL, msg, len), HANDSHAKE_ERR_ADDR_NOT_OWNED);
 	CHECK_EQ_INT(handshake_initiation_consume(&hs_b, &bob.local, &alice.addr, &bob_alias,
-						  NOW_UNIX, NULL, msg, len, &peer, ts),
+						  NOW_UNIX, NULL, msg, len, &peer, ts, g_ext,
+						  &g_ext_len),
 		     HANDSHAKE_ERR_DECRYPT);
 	CHECK_EQ_INT(handshake_initiation_consume(&hs_b, &bob.local, &bob.addr, &alice.addr,
-						  NOW_UNIX, NULL, msg, len, &peer, ts),
+						  NOW_UNIX, NULL, msg, len, &peer, ts, g_ext,
+						  &g_ext_len),
 		     HANDSHAKE_ERR_DECRYPT);
 	bob_other_net.local.network_id = ca2_pk;
 	CHECK_EQ_INT(consume(&hs_b, &bob_other_net, &alice.addr, NULL, msg, len),
@@ -405,11 +423,13 @@ static void test_replay(void)
 	CHECK(all_zero(&hs_b, sizeof(hs_b)));
 	memset(&peer, 0, sizeof(peer));
 	CHECK_EQ_INT(handshake_initiation_consume(&hs_b, &bob.local, &alice.addr, &bob.addr,
-						  NOW_UNIX, ts1, msg, len, &peer, ts_out),
+						  NOW_UNIX, ts1, msg, len, &peer, ts_out, g_ext,
+						  &g_ext_len),
 		     HANDSHAKE_ERR_REPLAY);
 	CHECK(strcmp(peer.name, "alice") == 0); /* verified before the timestamp: for the log */
 	CHECK_EQ_INT(handshake_initiation_consume(&hs_b, &bob.local, &alice.addr, &bob.addr,
-						  NOW_UNIX, ts1, msg2, len2, &peer, ts_out),
+						  NOW_UNIX, ts1, msg2, len2, &peer, ts_out, g_ext,
+						  &g_ext_len),
 		     HANDSHAKE_OK);
 	CHECK_MEM(ts_out, ts2, 12);
 	handshake_wipe(&hs_a);
@@ -475,8 +495,8 @@ static size_t respond(struct handshake *hs_a, const uint8_t *psk_a, const uint8_
 	size_t len = initiate(hs_a, &alice, &bob, psk_a, ts1, msg), resp_len = 0;
 
 	CHECK_EQ_INT(consume(&hs_b, &bob, &alice.addr, NULL, msg, len), HANDSHAKE_OK);
-	CHECK_EQ_INT(handshake_response_create(&hs_b, psk_b, 99, resp, MQTTIP_RESPONSE_LEN,
-					       &resp_len, &kp_b, NOW_MS),
+	CHECK_EQ_INT(handshake_response_create(&hs_b, psk_b, 99, NULL, 0, resp,
+					       MQTTIP_RESPONSE_MIN_LEN, &resp_len, &kp_b, NOW_MS),
 		     HANDSHAKE_OK);
 	keypair_wipe(&kp_b);
 	return resp_len;
@@ -486,7 +506,7 @@ static void test_response(void)
 {
 	struct handshake hs_a, saved;
 	struct keypair kp_a;
-	uint8_t psk1[32], psk2[32], resp[MQTTIP_RESPONSE_LEN], bad[MQTTIP_RESPONSE_LEN];
+	uint8_t psk1[32], psk2[32], resp[MQTTIP_RESPONSE_MIN_LEN], bad[MQTTIP_RESPONSE_MIN_LEN];
 	size_t len;
 	unsigned wrong_code = 0;
 
@@ -494,10 +514,10 @@ static void test_response(void)
 	randombytes_buf(psk2, sizeof(psk2));
 
 	len = respond(&hs_a, psk1, psk2, resp);
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len, &kp_a, NOW_MS),
+	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len, &kp_a, NOW_MS, g_ext, &g_ext_len),
 		     HANDSHAKE_ERR_DECRYPT);
 	len = respond(&hs_a, psk1, NULL, resp);
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len, &kp_a, NOW_MS),
+	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len, &kp_a, NOW_MS, g_ext, &g_ext_len),
 		     HANDSHAKE_ERR_DECRYPT);
 
 	/* Refused responses leave the pending initiation intact: the genuine one still works. */
@@ -506,32 +526,34 @@ static void test_response(void)
 	memcpy(bad, resp, len);
 	bad[8] ^= 1;
 	handshake_mac1_write(bad, len, alice.pub);
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS),
+	CHECK_EQ_INT(handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS, g_ext, &g_ext_len),
 		     HANDSHAKE_ERR_INDEX);
 	for (size_t i = 12; i < len - 16; i++) {
 		memcpy(bad, resp, len);
 		bad[i] ^= 0x08;
-		if (handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS) !=
+		if (handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS, g_ext, &g_ext_len) !=
 		    HANDSHAKE_ERR_MAC1)
 			wrong_code++;
 		handshake_mac1_write(bad, len, alice.pub);
-		if (handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS) !=
+		if (handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS, g_ext, &g_ext_len) !=
 		    HANDSHAKE_ERR_DECRYPT)
 			wrong_code++;
 	}
 	CHECK_EQ_INT(wrong_code, 0);
 	memcpy(bad, resp, len);
 	bad[1] ^= 1;
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS),
+	CHECK_EQ_INT(handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS, g_ext, &g_ext_len),
 		     HANDSHAKE_ERR_MALFORMED);
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len - 1, &kp_a, NOW_MS),
-		     HANDSHAKE_ERR_MALFORMED);
+	CHECK_EQ_INT(
+	    handshake_response_consume(&hs_a, resp, len - 1, &kp_a, NOW_MS, g_ext, &g_ext_len),
+	    HANDSHAKE_ERR_MALFORMED);
 	memcpy(bad, resp, len);
 	bad[len - 1] ^= 1;
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS),
+	CHECK_EQ_INT(handshake_response_consume(&hs_a, bad, len, &kp_a, NOW_MS, g_ext, &g_ext_len),
 		     HANDSHAKE_ERR_MAC1);
 	CHECK(memcmp(&saved, &hs_a, sizeof(saved)) == 0);
-	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len, &kp_a, NOW_MS), HANDSHAKE_OK);
+	CHECK_EQ_INT(handshake_response_consume(&hs_a, resp, len, &kp_a, NOW_MS, g_ext, &g_ext_len),
+		     HANDSHAKE_OK);
 	CHECK(kp_a.valid);
 	keypair_wipe(&kp_a);
 	sodium_memzero(&saved, sizeof(saved));
@@ -541,15 +563,17 @@ static void test_state_and_buffers(void)
 {
 	struct handshake hs, hs_b;
 	struct keypair kp;
-	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_LEN] = {0};
+	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_MIN_LEN] = {0};
 	size_t len = 0;
 	struct node a = alice;
 
 	memset(&hs, 0, sizeof(hs));
-	CHECK_EQ_INT(handshake_response_consume(&hs, resp, sizeof(resp), &kp, NOW_MS),
-		     HANDSHAKE_ERR_STATE);
-	CHECK_EQ_INT(handshake_response_create(&hs, NULL, 1, resp, sizeof(resp), &len, &kp, NOW_MS),
-		     HANDSHAKE_ERR_STATE);
+	CHECK_EQ_INT(
+	    handshake_response_consume(&hs, resp, sizeof(resp), &kp, NOW_MS, g_ext, &g_ext_len),
+	    HANDSHAKE_ERR_STATE);
+	CHECK_EQ_INT(
+	    handshake_response_create(&hs, NULL, 1, NULL, 0, resp, sizeof(resp), &len, &kp, NOW_MS),
+	    HANDSHAKE_ERR_STATE);
 	CHECK_EQ_INT(handshake_initiation_create(
 			 &hs, &alice.local, &alice.addr, &bob.addr, bob.pub, NULL, 1, ts1, msg,
 			 MQTTIP_INITIATION_FIXED_LEN + alice.cert_len - 1, &len),
@@ -564,17 +588,19 @@ static void test_state_and_buffers(void)
 		     HANDSHAKE_ERR_INVALID);
 
 	len = initiate(&hs, &alice, &bob, NULL, ts1, msg);
-	CHECK_EQ_INT(handshake_response_create(&hs, NULL, 1, resp, sizeof(resp), &len, &kp, NOW_MS),
-		     HANDSHAKE_ERR_STATE);
+	CHECK_EQ_INT(
+	    handshake_response_create(&hs, NULL, 1, NULL, 0, resp, sizeof(resp), &len, &kp, NOW_MS),
+	    HANDSHAKE_ERR_STATE);
 	CHECK(all_zero(&hs, sizeof(hs)));
 
 	len = initiate(&hs, &alice, &bob, NULL, ts1, msg);
 	CHECK_EQ_INT(consume(&hs_b, &bob, &alice.addr, NULL, msg, len), HANDSHAKE_OK);
-	CHECK_EQ_INT(handshake_response_consume(&hs_b, resp, sizeof(resp), &kp, NOW_MS),
-		     HANDSHAKE_ERR_STATE);
 	CHECK_EQ_INT(
-	    handshake_response_create(&hs_b, NULL, 1, resp, sizeof(resp) - 1, &len, &kp, NOW_MS),
-	    HANDSHAKE_ERR_BUFFER);
+	    handshake_response_consume(&hs_b, resp, sizeof(resp), &kp, NOW_MS, g_ext, &g_ext_len),
+	    HANDSHAKE_ERR_STATE);
+	CHECK_EQ_INT(handshake_response_create(&hs_b, NULL, 1, NULL, 0, resp, sizeof(resp) - 1,
+					       &len, &kp, NOW_MS),
+		     HANDSHAKE_ERR_BUFFER);
 	CHECK(all_zero(&hs_b, sizeof(hs_b)));
 	handshake_wipe(&hs);
 

@@ -402,6 +402,115 @@ static void test_retained_inbox(void)
 	CHECK_EQ_INT(lab_drops(0, DROP_MALFORMED), 0);
 }
 
+static uint64_t serial_of(int i)
+{
+	struct cert c;
+
+	cert_decode(certs[i], cert_lens[i], &c);
+	return c.serial;
+}
+
+static void test_revocation(void)
+{
+	uint8_t v1[MQTTIP_REVOCATION_MAX_LEN], v2[MQTTIP_REVOCATION_MAX_LEN];
+	size_t v1_len, v2_len;
+	uint64_t revoked;
+	char topic[TOPIC_MAX];
+
+	printf("revocation: a newer list removes the peer, travels by handshake and topic, "
+	       "survives a restart; an older one is refused\n");
+	lab_init();
+	lab_withhold_revocation = true; /* first: only handshakes carry it */
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	start(2, 3, NULL); /* c: to be revoked */
+	lab_run(100);
+	v1_len = lab_revocation(v1, 1, NULL, 0, NULL, 0);
+	revoked = serial_of(2);
+	v2_len = lab_revocation(v2, 2, &revoked, 1, NULL, 0);
+	CHECK(v1_len > 0 && v2_len > 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(node_revocation_offer(&lab[i].n, v1, v1_len, lab_now),
+			     REVOCATION_NEWER);
+	CHECK(ping(2, 0, 1, 300));
+	CHECK(ping(0, 2, 2, 300));
+	/* a learns the new list (from its host): c is gone at once, and stays refused */
+	CHECK_EQ_INT(node_revocation_offer(&lab[0].n, v2, v2_len, lab_now), REVOCATION_NEWER);
+	CHECK(lab_peer(0, "c") == NULL);
+	CHECK(lab[0].saved_len == v2_len && memcmp(lab[0].saved, v2, v2_len) == 0);
+	lab_send(2, addr[2], addr[0], 3);
+	lab_run(6000);
+	CHECK(!lab_has_delivered(0, 3));
+	CHECK(lab_drops(0, DROP_REVOKED) >= 2); /* the removal, then c's handshake */
+	/* b holds version 1: a's handshake with b hands it version 2 */
+	CHECK(ping(0, 1, 4, 300));
+	CHECK_EQ_INT(lab[1].revocation.version, 2);
+	CHECK(lab_peer(1, "c") == NULL);
+	/* with a broker that keeps it, a publishes it on the retained topic: a node that starts
+	 * later gets it from there */
+	lab_withhold_revocation = false;
+	CHECK_EQ_INT(lab_start(0, certs[0], cert_lens[0], keys[0], NULL), 0);
+	lab_run(2500);
+	start(3, 4, NULL);
+	CHECK_EQ_INT(node_revocation_offer(&lab[3].n, v1, v1_len, lab_now), REVOCATION_NEWER);
+	lab_run(500);
+	CHECK_EQ_INT(lab[3].revocation.version, 2);
+	/* the broker replays version 1 on the topic: refused and counted */
+	topic_revocation(topic, sizeof(topic), MQTTIP_TOPIC_PREFIX);
+	lab_inject(topic, v1, v1_len, false);
+	lab_run(100);
+	CHECK_EQ_INT(lab[0].revocation.version, 2);
+	CHECK(lab_drops(0, DROP_REVOCATION) >= 1);
+	/* a restarts: its kept list comes back, and the older one from its bundle changes nothing
+	 */
+	CHECK_EQ_INT(lab_start(0, certs[0], cert_lens[0], keys[0], NULL), 0);
+	CHECK_EQ_INT(node_revocation_offer(&lab[0].n, v1, v1_len, lab_now), REVOCATION_ERR_OLDER);
+	CHECK_EQ_INT(lab[0].revocation.version, 2);
+	/* c's retained directory entry is refused as revoked */
+	lab_run(200);
+	CHECK(lab_peer(0, "c") == NULL);
+	CHECK(lab_drops(0, DROP_REVOKED) >= 1);
+}
+
+static void test_directory_without_retained(void)
+{
+	printf("directory on a broker that keeps no retained messages for '+' filters: the owner "
+	       "is asked\n");
+	lab_init();
+	lab_retained_exact_only = true;
+	start(1, 2, NULL);
+	lab_run(100);
+	start(0, 1, NULL);
+	lab_run(100);
+	CHECK(lab_peer(0, "b") == NULL); /* b published before a subscribed: a never saw it */
+	CHECK(ping(0, 1, 1, 500));
+	CHECK(lab_peer(0, "b") != NULL);
+	CHECK(lab_published_kind(0, TOPIC_KX) >= 2); /* the request and the initiation */
+}
+
+static void test_peer_max_message(void)
+{
+	struct node_settings dev = lab_device_settings();
+
+	printf("a device announces a small maximum message: batches for it stay below it\n");
+	dev.max_receive = 2048;
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, &dev);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 300));
+	lab_send_burst(0, addr[0], addr[1], 100, 10, 1000);
+	lab_run(300);
+	for (uint32_t m = 100; m < 110; m++)
+		CHECK(lab_has_delivered(1, m));
+	CHECK(lab[1].largest_data_in <= 2048);
+	CHECK(lab[1].largest_data_in > 1000);
+	/* a host announces the whole 16 KB: the device's burst may fill it */
+	lab_send_burst(1, addr[1], addr[0], 200, 10, 1000);
+	lab_run(300);
+	CHECK(lab[0].largest_data_in > 10000);
+}
+
 int main(void)
 {
 	struct node_settings dev;
@@ -425,6 +534,9 @@ int main(void)
 	test_clock_behind(&dev, "device");
 	test_slow_path();
 	test_retained_inbox();
+	test_revocation();
+	test_directory_without_retained();
+	test_peer_max_message();
 	lab_init();
 	return check_done();
 }

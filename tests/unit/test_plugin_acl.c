@@ -70,6 +70,13 @@ int main(void)
 	CHECK_EQ_INT(wr(&gw, "mqttip/10-9-0-1/192-168-5-1", false), ACL_ALLOW);
 	CHECK_EQ_INT(wr(&a, "mqttip/10.9.0.2", false), ACL_ALLOW);
 	CHECK_EQ_INT(wr(&gw, "mqttip/10.9.0.2", false), ACL_DENY);
+	/* the revocation list: CA-signed, so any identified node may hand it on */
+	CHECK_EQ_INT(wr(&a, "mqttip/revocation", true), ACL_ALLOW);
+	CHECK_EQ_INT(wr(&revoked, "mqttip/revocation", true), ACL_DENY);
+	CHECK_EQ_INT(wr(&none, "mqttip/revocation", true), ACL_DENY);
+	CHECK_EQ_INT(rd(&gw, "mqttip/revocation"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/revocation"), ACL_ALLOW);
+	CHECK_EQ_INT(sub(&cfg, &a, "mqttip/revocation/+"), ACL_DENY);
 	CHECK_EQ_INT(acl_write(&cfg_strict, &a, "mqttip/10.9.0.2", 15, false), ACL_DENY);
 	CHECK_EQ_INT(wr(&none, "mqttip/10-9-0-2/10-9-0-1", false), ACL_DENY);
 	CHECK_EQ_INT(wr(&revoked, "mqttip/10-9-0-2/10-9-0-1", false), ACL_DENY);

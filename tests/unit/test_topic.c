@@ -48,6 +48,9 @@ static const struct parse_case cases[] = {
     {"mqttip", "mqttip/cert/fd00::1", TOPIC_CERT, "fd00::1", NULL},
     {"mqttip", "mqttip/10.0.1.2", TOPIC_LEGACY, "10.0.1.2", NULL},
     {"mqttip", "mqttip/::1", TOPIC_LEGACY, "::1", NULL},
+    {"mqttip", "mqttip/revocation", TOPIC_REVOCATION, NULL, NULL},
+    {"mqttip", "mqttip/revocations", TOPIC_INVALID, NULL, NULL},
+    {"mqttip", "mqttip/revocation/x", TOPIC_INVALID, NULL, NULL},
     {"vpn", "vpn/10-0-1-2/10-0-1-1", TOPIC_DATA, "10.0.1.2", "10.0.1.1"},
     {"$x", "$x/kx/::/::", TOPIC_KX, "::", "::"},
     /* outside the prefix */

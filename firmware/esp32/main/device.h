@@ -6,7 +6,8 @@
 #include "bundle.h"
 #include "fw_tunnel.h"
 
-#define DEVICE_NVS_NAMESPACE "mqttip"
+#define DEVICE_NVS_NAMESPACE  "mqttip"
+#define DEVICE_NVS_REVOCATION "revocation" /* the newest VPN revocation list, kept by the app */
 
 struct device_config {
 	char wifi_ssid[33];
@@ -14,6 +15,8 @@ struct device_config {
 	char broker_uri[128];
 	char ntp_server[64];
 	struct fw_config fw;
+	uint8_t *revocation; /* the bundle's revocation list (heap, freed by port_start), or NULL */
+	size_t revocation_len;
 };
 
 /* provision.c: reads the configuration and the node bundle from NVS (firmware/README.md

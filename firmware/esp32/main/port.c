@@ -9,11 +9,13 @@
  * runs the timers. lwIP's thread enters the app for outgoing packets and the shell; the app hands
  * incoming packets to lwIP with tcpip_input, which only posts to lwIP's mailbox. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #include "esp_log.h"
 #include "esp_timer.h"
+#include "nvs.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/semphr.h"
 #include "freertos/task.h"
@@ -94,6 +96,50 @@ static int port_unsubscribe(void *ctx, const char *filter)
 	return queue_op(FW_OUTBOX_UNSUBSCRIBE, filter, NULL, 0, 0, false);
 }
 
+/* The newest revocation list, in the provisioning namespace: kept across reboots so a broker
+ * cannot hand the device an older one. Rare (a new list), so a flash write here is fine. */
+static int port_persist(void *ctx, const uint8_t *list, size_t len)
+{
+	nvs_handle_t h;
+	esp_err_t err;
+
+	(void)ctx;
+	err = nvs_open(DEVICE_NVS_NAMESPACE, NVS_READWRITE, &h);
+	if (err != ESP_OK)
+		return -1;
+	err = nvs_set_blob(h, DEVICE_NVS_REVOCATION, list, len);
+	if (err == ESP_OK)
+		err = nvs_commit(h);
+	nvs_close(h);
+	if (err != ESP_OK)
+		ESP_LOGE(TAG, "cannot keep the revocation list in NVS: %s", esp_err_to_name(err));
+	return err == ESP_OK ? 0 : -1;
+}
+
+/* At boot: the list NVS kept, then the bundle's; the tunnel keeps the newest. */
+static void offer_revocation(const struct device_config *cfg)
+{
+	size_t len = 0;
+	uint8_t *kept = NULL;
+	nvs_handle_t h;
+	int rc;
+
+	if (nvs_open(DEVICE_NVS_NAMESPACE, NVS_READONLY, &h) == ESP_OK) {
+		if (nvs_get_blob(h, DEVICE_NVS_REVOCATION, NULL, &len) == ESP_OK &&
+		    len <= MQTTIP_REVOCATION_MAX_LEN && (kept = malloc(len)) != NULL &&
+		    nvs_get_blob(h, DEVICE_NVS_REVOCATION, kept, &len) == ESP_OK &&
+		    (rc = fw_tunnel_offer_revocation(&tunnel, kept, len, now_ms())) < 0)
+			ESP_LOGE(TAG, "kept revocation list refused: %s", revocation_strerror(rc));
+		nvs_close(h);
+		free(kept);
+	}
+	if (cfg->revocation_len &&
+	    (rc = fw_tunnel_offer_revocation(&tunnel, cfg->revocation, cfg->revocation_len,
+					     now_ms())) < 0 &&
+	    rc != REVOCATION_ERR_OLDER)
+		ESP_LOGE(TAG, "bundle: revocation list refused: %s", revocation_strerror(rc));
+}
+
 static int port_deliver(void *ctx, const uint8_t *pkt, size_t len)
 {
 	(void)ctx;
@@ -127,6 +173,7 @@ static const struct fw_port device_port = {
     .deliver = port_deliver,
     .wall_clock = port_wall_clock,
     .log = port_log,
+    .persist = port_persist,
 };
 
 /* ---- lwIP's thread ---- */
@@ -298,6 +345,8 @@ int port_start(const struct device_config *cfg, const struct bundle *bundle)
 	fw_outbox_init(&outbox);
 	if (fw_tunnel_init(&tunnel, &cfg->fw, bundle, &device_port, now_ms()) != 0)
 		return -1;
+	if (!cfg->fw.legacy)
+		offer_revocation(cfg);
 	if (xTaskCreate(mqttip_task, "mqttip", TASK_STACK, NULL, 5, &task) != pdPASS)
 		return -1;
 	tun_netif.output = netif_output;

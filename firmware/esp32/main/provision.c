@@ -30,7 +30,23 @@ static int get_str(nvs_handle_t h, const char *key, char *out, size_t cap, bool 
 	return -1;
 }
 
-static int get_bundle(nvs_handle_t h, struct bundle *bundle)
+/* The bundle's optional revocation list, kept on the heap until port_start offers it. */
+static void get_revocation(struct device_config *cfg, const char *text, size_t len)
+{
+	uint8_t *list = malloc(MQTTIP_REVOCATION_MAX_LEN);
+	long n = list ? bundle_block_find(text, len, BUNDLE_LABEL_REVOCATION, list,
+					  MQTTIP_REVOCATION_MAX_LEN)
+		      : -1;
+
+	if (n <= 0) {
+		free(list);
+		return;
+	}
+	cfg->revocation = list;
+	cfg->revocation_len = (size_t)n;
+}
+
+static int get_bundle(nvs_handle_t h, struct device_config *cfg, struct bundle *bundle)
 {
 	size_t len = 0;
 	const char *what = NULL;
@@ -46,9 +62,10 @@ static int get_bundle(nvs_handle_t h, struct bundle *bundle)
 	if (text == NULL)
 		return -1;
 	if (nvs_get_blob(h, "bundle", text, &len) == ESP_OK &&
-	    bundle_parse(text, len, bundle, &what) == 0)
+	    bundle_parse(text, len, bundle, &what) == 0) {
+		get_revocation(cfg, text, len);
 		rc = 0;
-	else
+	} else
 		ESP_LOGE(TAG, "NVS key bundle: not a node bundle (%s block missing or bad)",
 			 what ? what : "unreadable");
 	sodium_memzero(text, len);
@@ -78,7 +95,7 @@ int provision_load(struct device_config *cfg, struct bundle *bundle)
 	rc |= get_str(h, "legacy_psk", cfg->fw.legacy_password, sizeof(cfg->fw.legacy_password),
 		      false);
 	rc |= get_str(h, "legacy_addr", legacy_addr, sizeof(legacy_addr), false);
-	rc |= get_bundle(h, bundle);
+	rc |= get_bundle(h, cfg, bundle);
 	nvs_close(h);
 	if (rc != 0)
 		return -1;
