@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "status.h"
 #include "tun.h"
 
 #define TICK_MS 500
@@ -253,7 +254,8 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 			} else if (a->addr.family == 6 && !c->has_addr6) {
 				c->addr6 = a->addr;
 				c->has_addr6 = true;
-				c->prefix6 = a->len;
+				if (!c->has_prefix6)
+					c->prefix6 = a->len;
 			}
 			add_own(d, &a->addr);
 		}
@@ -382,8 +384,14 @@ static int run(struct daemon *d)
 			d->ssl_ctx, host, port, tls, d->cfg.mqtt_keepalive, &cb, d, err,
 			sizeof(err)))
 		return fatal(err);
-	if (status_server_start(d, err, sizeof(err)))
+	switch (status_server_start(d, err, sizeof(err))) {
+	case 0:
+		break;
+	case STATUS_SOCKET_IN_USE:
+		return fatal(err);
+	default:
 		log_warn("%s (mqttip status will not work)", err);
+	}
 	uv_poll_init(d->loop, &d->tun_poll, d->tun_fd);
 	d->tun_poll.data = d;
 	uv_timer_init(d->loop, &d->tick);

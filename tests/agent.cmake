@@ -16,7 +16,7 @@ if(MQTTIP_SANITIZE)
 	list(APPEND agent_test_env "MQTTIP_BROKER_PRELOAD=${agent_libasan}")
 endif()
 
-set(agent_tests ping transfer restart rekey legacy spy adversary badinput)
+set(agent_tests ping transfer restart rekey legacy spy adversary badinput statussock keyperms)
 if(NOT MQTTIP_SANITIZE)
 	list(APPEND agent_tests valgrind) # valgrind cannot run an ASan build
 endif()
@@ -43,6 +43,7 @@ find_package(OpenSSL 3 REQUIRED)
 mqttip_unit_test(test_agent_config
 	SOURCES unit/test_agent_config.c ${CMAKE_SOURCE_DIR}/agent/config.c
 		${CMAKE_SOURCE_DIR}/agent/broker.c ${CMAKE_SOURCE_DIR}/agent/log.c
+		${CMAKE_SOURCE_DIR}/agent/statuspath.c
 	LIBS mqttip_netaddr mqttip_topic PkgConfig::SODIUM PkgConfig::AGENT_MOSQUITTO
 		PkgConfig::AGENT_UV OpenSSL::SSL)
 target_include_directories(test_agent_config PRIVATE ${CMAKE_SOURCE_DIR}/agent)
