@@ -308,7 +308,7 @@ void config_usage(FILE *out)
 	    "  --cert --key --cafile --node-cert --node-key --network-ca FILE  separate files\n"
 	    "  --psk FILE         32-byte pre-shared key, hex (psk)\n"
 	    "  --strict-perms     refuse key files group or others can access (strict-perms;\n"
-	    "                     default: use them with a warning)\n"
+	    "                     default false: use them with a warning)\n"
 	    "  --status-socket P  (status-socket, default /run/mqttip/IFNAME.sock; in a network\n"
 	    "                     namespace /run/mqttip/NETNS/IFNAME.sock)\n"
 	    "  --mtu N            interface MTU (mtu, default 1400)\n"
