@@ -6,7 +6,7 @@
 #           fixed value in --help, and a fixed value in --help is the table's
 #   status  (integration, root) two agents with a session: every line label of `mqttip status`
 #           (as "up:") and every key of `mqttip status --json` (as `uptime_s`) is documented in
-#           AGENT.md's "mqttip status" section
+#           AGENT.md's "mqttip status" section; and a flag wins over the certificate (-x alone)
 set -euo pipefail
 MQTTIP=$1
 PLUGIN=$2
@@ -52,7 +52,7 @@ part_status() {
 	. "$(dirname "$0")/lib/agent_lab.sh"
 	lab_init
 	lab_broker_start
-	lab_agent_start a
+	lab_agent_start a -x 112
 	lab_agent_start b
 	lab_wait_ping a 10.0.1.2 20 || tb_fail "a cannot reach b"
 	local section text json label key
@@ -67,6 +67,10 @@ part_status() {
 		grep -qF -- "\`$key\`" <<<"$section" || bad "'mqttip status --json' has '$key', which AGENT.md does not name"
 	done < <(grep -oE '"[a-z0-9_]+":' <<<"$json" | tr -d '":' | sort -u)
 	ok "JSON keys: $(grep -oE '"[a-z0-9_]+":' <<<"$json" | tr -d '":' | sort -u | wc -l) checked"
+	# AGENT.md: flags win over the certificate; -x alone (a's certificate says /64).
+	lab_in a ip -6 addr show dev mqttip0 | grep -q "inet6 fd00:1::1/112" ||
+		bad "-x 112 did not set the prefix length: $(lab_in a ip -6 addr show dev mqttip0)"
+	ok "-x 112 wins over the certificate's /64"
 	lab_agent_stop a
 	lab_agent_stop b
 }
