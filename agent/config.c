@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "proto.h"
+#include "statuspath.h"
 
 enum key_kind { K_STR, K_PATH, K_BOOL, K_UINT, K_ADDR4, K_NETMASK, K_ADDR6, K_PREFIX6, K_MS };
 
@@ -41,6 +42,7 @@ static const struct key keys[] = {
     {"legacy-psk", 'k', K_STR, STR(legacy_psk), 0, 0},
     {"prefix", 't', K_STR, STR(prefix), 0, 0},
     {"debug", 'd', K_BOOL, NUM(debug), 0, 0},
+    {"strict-perms", 0, K_BOOL, NUM(strict_perms), 0, 0},
     {"bundle", 0, K_PATH, STR(bundle), 0, 0},
     {"cert", 0, K_PATH, STR(cert), 0, 0},
     {"key", 0, K_PATH, STR(key), 0, 0},
@@ -175,6 +177,7 @@ static int set_key(struct config *c, const struct key *k, const char *v, char *e
 			return set_error(err, cap, "%s: expected a prefix length from 1 to 128",
 					 k->name);
 		c->prefix6 = (uint8_t)n;
+		c->has_prefix6 = true;
 		return 0;
 	}
 	return set_error(err, cap, "%s: internal error", k->name);
@@ -212,6 +215,16 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 	return set_error(err, cap, "unknown key '%s'", key);
 }
 
+/* A '#' at the start of the value or after a blank starts a comment ("mtu = 1400  # why"). */
+static char *comment_start(char *value)
+{
+	for (char *p = value; *p; p++) {
+		if (*p == '#' && (p == value || p[-1] == ' ' || p[-1] == '\t'))
+			return p;
+	}
+	return NULL;
+}
+
 static char *trim(char *s)
 {
 	char *end;
@@ -234,7 +247,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap)
 	if (!f)
 		return set_error(err, cap, "cannot read config file %s: %s", path, strerror(errno));
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
-		char *s, *eq, *key, *value;
+		char *s, *eq, *key, *value, *hash;
 
 		lineno++;
 		s = trim(line);
@@ -252,6 +265,18 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap)
 		*eq = '\0';
 		key = s;
 		value = trim(value);
+		if ((hash = comment_start(value)) != NULL) {
+			*hash = '\0';
+			value = trim(value);
+			if (!*value) {
+				rc =
+				    set_error(err, cap,
+					      "%s:%u: %s: no value before the comment ('#' after a "
+					      "blank starts a comment)",
+					      path, lineno, key);
+				break;
+			}
+		}
 		if (config_set(c, key, value, sub, sizeof(sub)))
 			rc = set_error(err, cap, "%s:%u: %s", path, lineno, sub);
 	}
@@ -269,8 +294,11 @@ void config_usage(FILE *out)
 	    "  -c FILE            config file (key = value lines; docs/AGENT.md)\n"
 	    "  -i IFNAME          TUN interface (interface, default mqttip0)\n"
 	    "  -a ADDR            IPv4 address (address; default: the node certificate's)\n"
-	    "  -m NETMASK         IPv4 netmask (netmask, default 255.255.255.0)\n"
-	    "  -6 ADDR            IPv6 address (address6);  -x LEN  prefix length (prefix6, 64)\n"
+	    "  -m NETMASK         IPv4 netmask (netmask; default: the certificate's prefix\n"
+	    "                     length, else 255.255.255.0)\n"
+	    "  -6 ADDR            IPv6 address (address6; default: the node certificate's)\n"
+	    "  -x LEN             IPv6 prefix length (prefix6; default: the certificate's, "
+	    "else 64)\n"
 	    "  -b URL             broker: mqtts://host:port, ssl://, mqtt://, tcp:// (broker)\n"
 	    "  -n ID              MQTT client id (client-id, default node name or address)\n"
 	    "  -u USER -p PASS    MQTT username and password (username, password)\n"
@@ -280,9 +308,13 @@ void config_usage(FILE *out)
 	    "  --bundle FILE      node bundle from 'mqttip pki issue' (bundle)\n"
 	    "  --cert --key --cafile --node-cert --node-key --network-ca FILE  separate files\n"
 	    "  --psk FILE         32-byte pre-shared key, hex (psk)\n"
-	    "  --status-socket P  (status-socket, default /run/mqttip/IFNAME.sock)\n"
-	    "  --state-file P     newest VPN revocation list (state-file,\n"
-	    "                     default /var/lib/mqttip/IFNAME.state)\n"
+	    "  --strict-perms     refuse key files group or others can access (strict-perms;\n"
+	    "                     default false: use them with a warning)\n"
+	    "  --status-socket P  (status-socket, default /run/mqttip/IFNAME.sock; in a network\n"
+	    "                     namespace /run/mqttip/NETNS/IFNAME.sock)\n"
+	    "  --state-file P     newest VPN revocation list (state-file, default\n"
+	    "                     /var/lib/mqttip/IFNAME.state; in a network namespace\n"
+	    "                     /var/lib/mqttip/NETNS/IFNAME.state)\n"
 	    "  --mtu N            interface MTU (mtu, default 1400)\n"
 	    "  --max-peers N --queue-per-peer N --mqtt-keepalive S --broadcast-peers N\n"
 	    "  --rekey-after S --reject-after S\n");
@@ -382,12 +414,10 @@ int config_finish(struct config *c, char *err, size_t cap)
 	if (c->legacy_psk[0] && !c->bundle[0] && !c->node_cert[0] && !c->has_addr4)
 		return set_error(err, cap, "legacy mode needs the interface address: -a ADDR");
 	if (!c->status_socket[0] &&
-	    (size_t)snprintf(c->status_socket, sizeof(c->status_socket), "/run/mqttip/%s.sock",
-			     c->ifname) >= sizeof(c->status_socket))
+	    statuspath_default(c->ifname, c->status_socket, sizeof(c->status_socket)))
 		return set_error(err, cap, "status socket path too long");
-	if (!c->state_file[0] &&
-	    (size_t)snprintf(c->state_file, sizeof(c->state_file), "/var/lib/mqttip/%s.state",
-			     c->ifname) >= sizeof(c->state_file))
+	if (!c->state_file[0] && statuspath_in("/var/lib/mqttip", c->ifname, ".state",
+						  c->state_file, sizeof(c->state_file)))
 		return set_error(err, cap, "state file path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
 		return set_error(err, cap, "reject-after must be longer than rekey-after");

@@ -20,7 +20,7 @@
 struct config {
 	char ifname[CONFIG_IFNAME_MAX];
 	struct netaddr addr4, addr6;
-	bool has_addr4, has_addr6, has_prefix4;
+	bool has_addr4, has_addr6, has_prefix4, has_prefix6;
 	uint8_t prefix4, prefix6;
 	char broker[CONFIG_STR_MAX];
 	char client_id[CONFIG_STR_MAX];
@@ -29,6 +29,7 @@ struct config {
 	char legacy_psk[CONFIG_STR_MAX];
 	char prefix[TOPIC_PREFIX_MAX + 1];
 	bool debug;
+	bool strict_perms; /* secret files others can read: an error, not a warning */
 	char bundle[CONFIG_PATH_MAX];
 	char cert[CONFIG_PATH_MAX], key[CONFIG_PATH_MAX], cafile[CONFIG_PATH_MAX];
 	char node_cert[CONFIG_PATH_MAX], node_key[CONFIG_PATH_MAX], network_ca[CONFIG_PATH_MAX];

@@ -366,10 +366,11 @@ declare -A AGENT_PID=()
 for i in $(seq 1 "$NODES"); do
 	ns=$(ns_node "$i")
 	cmd "ip netns exec $ns mqttip up --bundle $P/nodes/n$i/n$i.bundle \\"
-	cmd_more "-b mqtts://$BROKER_IP:$PORT -i mqttip0 --status-socket $STATE/n$i.sock"
+	cmd_more "-b mqtts://$BROKER_IP:$PORT -i mqttip0 --status-socket $STATE/n$i.sock \\"
+	cmd_more "--state-file $STATE/n$i.state"
 	start_bg "n$i" "$STATE/n$i.log" ip netns exec "$ns" "$BIN" up \
 		--bundle "$P/nodes/n$i/n$i.bundle" -b "mqtts://$BROKER_IP:$PORT" -i mqttip0 \
-		--status-socket "$STATE/n$i.sock"
+		--status-socket "$STATE/n$i.sock" --state-file "$STATE/n$i.state"
 	AGENT_PID[$i]=$LAST_PID
 done
 has_addr() {
@@ -539,7 +540,7 @@ in_ns "$NS_BR" "$BIN" top --broker "mqtts://127.0.0.1:$PORT" $OBSERVER_TLS --onc
 	--timeout $((METRICS_INTERVAL + 10)) >"$STATE/top.out" 2>&1 ||
 	fail "mqttip top failed: $(tail -n 3 "$STATE/top.out" | tr '\n' ' ')" "$STATE/broker.log"
 indent <"$STATE/top.out"
-say "(--once shows one document: rates need two; without --once it refreshes like top)"
+say "(--once shows one document, rates over its window; without --once it refreshes like top, q quits)"
 cmd "mosquitto_sub <observer's certificate> -t '\$SYS/broker/mqttip/metrics' -C 1"
 # shellcheck disable=SC2046,SC2016
 METRICS=$(in_ns "$NS_BR" mosquitto_sub $(observer) -t '$SYS/broker/mqttip/metrics' -C 1 \

@@ -1,6 +1,7 @@
 /* identity.c - loads and cross-checks the node's credentials (see identity.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "identity.h"
+#include "keyperms.h"
 #include "log.h"
 
 #include <errno.h>
@@ -225,6 +226,26 @@ out:
 	return rc;
 }
 
+/* The files that hold secrets, checked like ssh checks private keys (keyperms.h). */
+static int check_secret_modes(const struct config *c, char *err, size_t cap)
+{
+	const struct {
+		const char *path, *what;
+	} files[] = {
+	    {c->bundle, "private keys"},
+	    {c->key, "a private key"},
+	    {c->node_key, "a private key"},
+	    {c->psk, "a pre-shared key"},
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].path[0] &&
+		    keyperms_check(files[i].path, files[i].what, c->strict_perms, err, cap))
+			return -1;
+	}
+	return 0;
+}
+
 int identity_load(struct identity *id, const struct config *c, uint64_t now_unix, char *err,
 		  size_t cap)
 {
@@ -232,6 +253,8 @@ int identity_load(struct identity *id, const struct config *c, uint64_t now_unix
 	int rc;
 
 	memset(id, 0, sizeof(*id));
+	if (check_secret_modes(c, err, cap))
+		return -1;
 	if (!c->bundle[0] && !c->node_cert[0]) {
 		/* legacy only: broker credentials optional (plain broker, or TLS with PEM files) */
 		if (!c->cafile[0] || !c->cert[0] || !c->key[0])

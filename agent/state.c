@@ -46,14 +46,15 @@ int state_save(const char *path, const uint8_t *list, size_t len, uint64_t versi
 
 	if (!t)
 		return set_error(err, errcap, "out of memory");
+	/* the directory and, per network namespace, its parent (/var/lib/mqttip/NETNS/) */
 	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
+	for (char *p = dir + 1; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
 		*slash = '\0';
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			free(t);
 			return set_error(err, errcap, "cannot create %s: %s", dir, strerror(errno));
 		}
+		*slash = '/';
 	}
 	pki_text_printf(t,
 			"# mqttip node state: the newest VPN revocation list seen (version %llu)\n",

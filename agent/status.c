@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "status.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "statuspath.h"
 
 struct out {
 	char *buf;
@@ -267,44 +270,150 @@ static void on_status_connection(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *)&c->pipe, conn_closed);
 }
 
-int status_server_start(struct daemon *d, char *err, size_t cap)
+/* The socket is ours while we hold a write lock on PATH.lock: a second agent given the same path
+ * (two namespaces, one interface name) is refused instead of taking the socket over, and only
+ * the lock holder ever unlinks PATH. One daemon per process, so the lock and the identity of the
+ * bound socket are process state. */
+static int lock_fd = -1;
+static struct stat bound;
+
+static int make_parents(const char *path, char *err, size_t cap)
 {
 	char dir[CONFIG_PATH_MAX];
-	char *slash;
-	int rc;
 
-	snprintf(dir, sizeof(dir), "%s", d->cfg.status_socket);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			snprintf(err, cap, "cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return set_error(err, cap, "cannot create %s: %s", dir, strerror(errno));
+		*p = '/';
 	}
+	return 0;
+}
+
+static int take_lock(const char *path, char *err, size_t cap)
+{
+	char lock[CONFIG_PATH_MAX + 8], comm[64] = "";
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	FILE *f;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0)
+		return set_error(err, cap, "cannot open %s: %s", lock, strerror(errno));
+	if (fcntl(lock_fd, F_SETLK, &fl) == 0)
+		return 0;
+	if (fcntl(lock_fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		fl.l_pid = 0;
+	snprintf(lock, sizeof(lock), "/proc/%d/comm", (int)fl.l_pid);
+	if ((f = fopen(lock, "r")) != NULL) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	close(lock_fd);
+	lock_fd = -1;
+	set_error(err, cap,
+		  "status socket %s is in use by process %d%s%s%s: another agent with this "
+		  "interface name (in another network namespace?); give this one "
+		  "--status-socket PATH or another -i",
+		  path, (int)fl.l_pid, comm[0] ? " (" : "", comm, comm[0] ? ")" : "");
+	return STATUS_SOCKET_IN_USE;
+}
+
+/* The socket is bound here, not by uv_pipe_bind: libuv unlinks the path of a socket it bound
+ * when the handle closes, whatever is at that path by then. */
+static int bind_socket(const char *path, char *err, size_t cap)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return set_error(err, cap, "status socket %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		set_error(err, cap, "status socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	chmod(path, 0600);
+	if (stat(path, &bound) < 0)
+		memset(&bound, 0, sizeof(bound));
+	return fd;
+}
+
+int status_server_start(struct daemon *d, char *err, size_t cap)
+{
+	int rc, fd;
+
+	if (make_parents(d->cfg.status_socket, err, cap))
+		return -1;
+	if ((rc = take_lock(d->cfg.status_socket, err, cap)) != 0)
+		return rc;
+	/* Holding the lock, whatever is at the path is a leftover of a dead agent. */
 	unlink(d->cfg.status_socket);
+	if ((fd = bind_socket(d->cfg.status_socket, err, cap)) < 0)
+		return -1;
 	uv_pipe_init(d->loop, &d->status_server, 0);
 	d->status_server.data = d;
 	d->status_open = true;
-	rc = uv_pipe_bind(&d->status_server, d->cfg.status_socket);
-	if (!rc) {
-		chmod(d->cfg.status_socket, 0600);
+	rc = uv_pipe_open(&d->status_server, fd);
+	if (rc)
+		close(fd);
+	else
 		rc = uv_listen((uv_stream_t *)&d->status_server, 8, on_status_connection);
-	}
-	if (rc) {
-		snprintf(err, cap, "status socket %s: %s", d->cfg.status_socket, uv_strerror(rc));
-		return -1;
-	}
+	if (rc)
+		return set_error(err, cap, "status socket %s: %s", d->cfg.status_socket,
+				 uv_strerror(rc));
 	return 0;
 }
 
 void status_server_stop(struct daemon *d)
 {
+	struct stat st;
+
 	if (!d->status_open)
 		return;
 	d->status_open = false;
 	uv_close((uv_handle_t *)&d->status_server, NULL);
-	unlink(d->cfg.status_socket);
+	/* Only the socket we bound, never one that replaced it (which may reuse the inode
+	 * number: the change time tells them apart). */
+	if (stat(d->cfg.status_socket, &st) == 0 && bound.st_ino && st.st_dev == bound.st_dev &&
+	    st.st_ino == bound.st_ino && st.st_ctim.tv_sec == bound.st_ctim.tv_sec &&
+	    st.st_ctim.tv_nsec == bound.st_ctim.tv_nsec)
+		unlink(d->cfg.status_socket);
+	if (lock_fd >= 0) {
+		close(lock_fd);
+		lock_fd = -1;
+	}
+}
+
+/* The default socket is missing: agents in other network namespaces (statuspath.h) are named,
+ * so that the user finds them. */
+static void hint_other_namespaces(const char *ifname)
+{
+	DIR *dir = opendir(STATUSPATH_DIR);
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		char path[CONFIG_PATH_MAX];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s.sock", STATUSPATH_DIR, e->d_name, ifname);
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			fprintf(
+			    stderr,
+			    "mqttip status: an agent with interface %s in network namespace %s: "
+			    "ip netns exec %s mqttip status -i %s\n",
+			    ifname, e->d_name, e->d_name, ifname);
+	}
+	closedir(dir);
 }
 
 static void status_usage(FILE *f)
@@ -357,7 +466,10 @@ int cmd_status(int argc, char **argv)
 		return MQTTIP_EXIT_USAGE;
 	}
 	if (!path) {
-		snprintf(def, sizeof(def), "/run/mqttip/%s.sock", ifname);
+		if (statuspath_default(ifname, def, sizeof(def))) {
+			fprintf(stderr, "mqttip status: interface name too long\n");
+			return MQTTIP_EXIT_USAGE;
+		}
 		path = def;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -372,6 +484,8 @@ int cmd_status(int argc, char **argv)
 			strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		if (path == def)
+			hint_other_namespaces(ifname);
 		return MQTTIP_EXIT_FAILED;
 	}
 	if (write(fd, json ? "json\n" : "text\n", 5) != 5) {

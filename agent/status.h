@@ -4,6 +4,11 @@
 #ifndef MQTTIP_STATUS_H
 #define MQTTIP_STATUS_H
 
+/* status_server_start (daemon.h) returns this when another live process holds the socket's lock
+ * (PATH.lock): the agent refuses to start rather than take the socket over. Its other failures
+ * (-1) leave the agent running without a status socket. */
+#define STATUS_SOCKET_IN_USE (-2)
+
 int cmd_status(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "state.h"
+#include "status.h"
 #include "tun.h"
 
 static int up_argc;
@@ -280,6 +281,11 @@ static void reload(struct daemon *d)
 	}
 	identity_free(&d->id);
 	d->id = id;
+	if (d->id.revocation_len &&
+	    node_revocation_offer(&d->node, d->id.revocation, d->id.revocation_len,
+				  uv_now(d->loop)) == REVOCATION_NEWER)
+		log_info("reload: the bundle's revocation list %llu adopted",
+			 (unsigned long long)d->revocation->version);
 	d->cfg.debug = c.debug;
 	d->cfg.broadcast_peers = c.broadcast_peers;
 	d->cfg.queue_per_peer = c.queue_per_peer;
@@ -328,7 +334,8 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 		} else if (a->addr.family == 6 && !c->has_addr6) {
 			c->addr6 = a->addr;
 			c->has_addr6 = true;
-			c->prefix6 = a->len;
+			if (!c->has_prefix6)
+				c->prefix6 = a->len;
 		}
 	}
 	if (d->id.secure && c->has_addr4 && cert_check_source(&d->id.cert, &c->addr4))
@@ -367,10 +374,13 @@ static int load_revocation(struct daemon *d, char *err, size_t cap)
 
 	if (!list)
 		return set_error(err, cap, "out of memory");
-	if (state_load(d->cfg.state_file, list, MQTTIP_REVOCATION_MAX_LEN, &len, err, cap) == 0 &&
-	    (len == 0 || offer_revocation(d, list, len, d->cfg.state_file, err, cap) == 0) &&
-	    (d->id.revocation_len == 0 ||
-	     offer_revocation(d, d->id.revocation, d->id.revocation_len, "bundle", err, cap) == 0))
+	/* The state file is a cache: one that is damaged, or from another network (an interface
+	 * name reused), is named and left for the next save to replace. The bundle must be sound. */
+	if (state_load(d->cfg.state_file, list, MQTTIP_REVOCATION_MAX_LEN, &len, err, cap) ||
+	    (len && offer_revocation(d, list, len, d->cfg.state_file, err, cap)))
+		log_warn("%s; starting from the bundle's revocation list", err);
+	if (d->id.revocation_len == 0 ||
+	    offer_revocation(d, d->id.revocation, d->id.revocation_len, "bundle", err, cap) == 0)
 		rc = 0;
 	free(list);
 	if (rc == 0 && d->revocation->version)
@@ -502,8 +512,14 @@ static int run(struct daemon *d)
 			d->ssl_ctx, host, port, tls, d->cfg.mqtt_keepalive, &cb, d, err,
 			sizeof(err)))
 		return fatal(err);
-	if (status_server_start(d, err, sizeof(err)))
+	switch (status_server_start(d, err, sizeof(err))) {
+	case 0:
+		break;
+	case STATUS_SOCKET_IN_USE:
+		return fatal(err);
+	default:
 		log_warn("%s (mqttip status will not work)", err);
+	}
 	uv_poll_init(d->loop, &d->tun_poll, d->tun_fd);
 	d->tun_poll.data = d;
 	uv_timer_init(d->loop, &d->tick);

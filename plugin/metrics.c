@@ -83,3 +83,19 @@ void metrics_total(const struct metrics *m, struct metrics_counters *out, uint32
 	}
 	add_counters(out, &m->anonymous);
 }
+
+static void mark(struct metrics_mark *k, const struct metrics_counters *c)
+{
+	k->published_msgs = c->published_msgs;
+	k->published_bytes = c->published_bytes;
+	k->delivered_msgs = c->delivered_msgs;
+	k->delivered_bytes = c->delivered_bytes;
+}
+
+void metrics_mark_window(struct metrics *m, int64_t now)
+{
+	for (size_t i = 0; i < m->count; i++)
+		mark(&m->nodes[i]->mark, &m->nodes[i]->c);
+	mark(&m->anonymous_mark, &m->anonymous);
+	m->window_start = now;
+}

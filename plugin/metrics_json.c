@@ -20,6 +20,31 @@ static void add_counters(cJSON *o, const struct metrics_counters *c)
 	cJSON_AddNumberToObject(o, "last_activity", (double)c->last_activity);
 }
 
+/* What happened since the previous document: counter minus its mark. */
+static void add_window(cJSON *o, const struct metrics_counters *c, const struct metrics_mark *k)
+{
+	cJSON *w = cJSON_AddObjectToObject(o, "window");
+
+	if (w == NULL)
+		return;
+	cJSON_AddNumberToObject(w, "published_msgs",
+				(double)(c->published_msgs - k->published_msgs));
+	cJSON_AddNumberToObject(w, "published_bytes",
+				(double)(c->published_bytes - k->published_bytes));
+	cJSON_AddNumberToObject(w, "delivered_msgs",
+				(double)(c->delivered_msgs - k->delivered_msgs));
+	cJSON_AddNumberToObject(w, "delivered_bytes",
+				(double)(c->delivered_bytes - k->delivered_bytes));
+}
+
+static void add_mark(struct metrics_mark *to, const struct metrics_mark *k)
+{
+	to->published_msgs += k->published_msgs;
+	to->published_bytes += k->published_bytes;
+	to->delivered_msgs += k->delivered_msgs;
+	to->delivered_bytes += k->delivered_bytes;
+}
+
 static cJSON *node_object(const struct metrics_node *n)
 {
 	cJSON *o = cJSON_CreateObject(), *addrs;
@@ -36,13 +61,16 @@ static cJSON *node_object(const struct metrics_node *n)
 			cJSON_AddItemToArray(addrs, cJSON_CreateString(text));
 	}
 	add_counters(o, &n->c);
+	add_window(o, &n->c, &n->mark);
 	return o;
 }
 
-char *metrics_json(const struct metrics *m, const char *prefix, unsigned interval, int64_t now)
+char *metrics_json(const struct metrics *m, const char *prefix, unsigned interval, int64_t now,
+		   const char *warning)
 {
 	cJSON *doc = cJSON_CreateObject(), *total, *nodes, *anon;
 	struct metrics_counters sum;
+	struct metrics_mark sum_mark = m->anonymous_mark;
 	uint32_t online;
 	char *text = NULL;
 
@@ -52,16 +80,24 @@ char *metrics_json(const struct metrics *m, const char *prefix, unsigned interva
 	cJSON_AddNumberToObject(doc, "time", (double)now);
 	cJSON_AddNumberToObject(doc, "interval", interval);
 	cJSON_AddStringToObject(doc, "prefix", prefix);
+	cJSON_AddNumberToObject(doc, "window_start", (double)m->window_start);
+	if (warning != NULL)
+		cJSON_AddStringToObject(doc, "warning", warning);
 	metrics_total(m, &sum, &online);
+	for (size_t i = 0; i < m->count; i++)
+		add_mark(&sum_mark, &m->nodes[i]->mark);
 	total = cJSON_AddObjectToObject(doc, "total");
 	if (total != NULL) {
 		cJSON_AddNumberToObject(total, "nodes", (double)m->count);
 		cJSON_AddNumberToObject(total, "online", online);
 		add_counters(total, &sum);
+		add_window(total, &sum, &sum_mark);
 	}
 	anon = cJSON_AddObjectToObject(doc, "anonymous");
-	if (anon != NULL)
+	if (anon != NULL) {
 		add_counters(anon, &m->anonymous);
+		add_window(anon, &m->anonymous, &m->anonymous_mark);
+	}
 	nodes = cJSON_AddArrayToObject(doc, "nodes");
 	for (size_t i = 0; nodes != NULL && i < m->count; i++) {
 		cJSON *o = node_object(m->nodes[i]);

@@ -28,6 +28,9 @@
 
 #define PLUGIN_API_VERSION 5
 #define LOG_TAG		   "mqttip: "
+/* mosquitto's loop ticks plugins at least every 100 ms; an event this long after start with no
+ * tick yet means the broker never ticks this plugin. */
+#define TICK_GRACE_S 5
 
 struct plugin {
 	mosquitto_plugin_id_t *id;
@@ -39,7 +42,42 @@ struct plugin {
 	struct kicks kicks;
 	int64_t now;	      /* unix seconds, refreshed on every tick */
 	int64_t next_publish; /* when the next metrics document is due */
+	int64_t started;      /* unix seconds of mosquitto_plugin_init */
+	bool ticked;	      /* a tick has arrived */
+	bool tick_warned;     /* the no-tick warning has been given */
 };
+
+static void publish_metrics(struct plugin *p, const char *warning);
+
+/* mosquitto before 2.0.15 never ticks a plugin when per_listener_settings is true (its
+ * plugin__handle_tick only walks the global plugins), and the plugin cannot see that setting at
+ * init. Without ticks no metrics document is published and superseded sessions are never kicked,
+ * so the first event that finds no tick long after start says so in the log and in a retained
+ * metrics document, where `mqttip top` shows it. */
+static void no_tick_check(struct plugin *p)
+{
+	static const char why[] =
+	    "mosquitto has not ticked the plugin since it started: a broker before 2.0.15 does "
+	    "not tick plugins when per_listener_settings is true, so no metrics are published "
+	    "and superseded sessions are not disconnected; set per_listener_settings false";
+	int64_t now = (int64_t)time(NULL);
+
+	if (now - p->started < TICK_GRACE_S)
+		return;
+	p->tick_warned = true;
+	mosquitto_log_printf(MOSQ_LOG_WARNING, LOG_TAG "%s", why);
+	if (p->opt.metrics_interval > 0) {
+		p->now = now;
+		publish_metrics(p, why);
+	}
+}
+
+/* Every event callback: cheap once the first tick has come. */
+static inline void watch_ticks(struct plugin *p)
+{
+	if (!p->ticked && !p->tick_warned)
+		no_tick_check(p);
+}
 
 static const struct acl_subject nobody;
 
@@ -156,6 +194,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	bool refused;
 
 	(void)event;
+	watch_ticks(p);
 	e = admit(p, ev->client, &refused);
 	if (refused)
 		return MOSQ_ERR_AUTH;
@@ -206,6 +245,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	enum acl_verdict v;
 
 	(void)event;
+	watch_ticks(p);
 	if (e == NULL) {
 		bool refused;
 
@@ -256,6 +296,7 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct metrics_counters *c =
 	    e != NULL && e->node != NULL ? &e->node->c : &p->metrics.anonymous;
 	(void)event;
+	watch_ticks(p);
 	/* The WRITE check has already admitted the topic: only the prefix and the kx level need
 	 * looking at, not a second full parse. */
 	if (strncmp(ev->topic, p->opt.prefix, p->opt.prefix_len) != 0 ||
@@ -276,6 +317,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	struct client_entry *e = clients_find(&p->clients, ev->client);
 
 	(void)event;
+	watch_ticks(p);
 	if (e == NULL)
 		return MOSQ_ERR_SUCCESS;
 	if (e->node != NULL) {
@@ -300,17 +342,21 @@ static void kick_one(const char *client_id, void *arg)
 	mosquitto_kick_client_by_clientid(client_id, false);
 }
 
-static void publish_metrics(struct plugin *p)
+/* Retained, so that a viewer has the latest document as soon as it subscribes; its "window"
+ * counts since the previous document give rates from that one document. */
+static void publish_metrics(struct plugin *p, const char *warning)
 {
-	char *doc = metrics_json(&p->metrics, p->opt.prefix, p->opt.metrics_interval, p->now);
+	char *doc =
+	    metrics_json(&p->metrics, p->opt.prefix, p->opt.metrics_interval, p->now, warning);
 	char err[256];
 
 	if (doc == NULL) {
 		mosquitto_log_printf(MOSQ_LOG_WARNING, LOG_TAG "metrics document: out of memory");
 	} else {
 		mosquitto_broker_publish_copy(NULL, MQTTIP_METRICS_TOPIC, (int)strlen(doc), doc, 0,
-					      false, NULL);
+					      true, NULL);
 		free(doc);
+		metrics_mark_window(&p->metrics, p->now);
 	}
 	if (p->opt.prometheus_file[0] != '\0' &&
 	    prometheus_write(&p->metrics, p->opt.prometheus_file, err, sizeof(err)) != 0)
@@ -324,10 +370,11 @@ static int on_tick(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)event_data;
 	p->now = (int64_t)time(NULL);
+	p->ticked = true;
 	if (p->kicks.count > 0)
 		kicks_drain(&p->kicks, kick_one, p);
 	if (p->opt.metrics_interval > 0 && p->now >= p->next_publish) {
-		publish_metrics(p);
+		publish_metrics(p, NULL);
 		p->next_publish = p->now + p->opt.metrics_interval;
 	}
 	return MOSQ_ERR_SUCCESS;
@@ -445,7 +492,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	p->acl.legacy = p->opt.legacy;
 	p->acl.outside_deny = p->opt.outside_deny;
 	p->now = (int64_t)time(NULL);
+	p->started = p->now;
 	p->next_publish = p->now + p->opt.metrics_interval;
+	metrics_mark_window(&p->metrics, p->now);
 	for (i = 0; i < NCALLBACKS; i++) {
 		if (mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb,
 						NULL, p) != MOSQ_ERR_SUCCESS) {
@@ -467,6 +516,10 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	    MQTTIP_VERSION, p->opt.prefix, p->opt.policy_file[0] ? p->opt.policy_file : "none",
 	    p->policy.count, p->opt.metrics_interval, p->opt.outside_deny ? "deny" : "defer",
 	    p->opt.legacy ? "on" : "off");
+	/* A first (empty) document at once, retained: a viewer never waits a whole interval, and
+	 * if the broker never ticks the plugin, this document's age shows it. */
+	if (p->opt.metrics_interval > 0)
+		publish_metrics(p, NULL);
 	return MOSQ_ERR_SUCCESS;
 }
 

@@ -60,6 +60,7 @@ expect 2 "no credentials" "$MQTTIP" up -b "$URL"
 expect 1 "cannot read .*/missing.bundle: No such file" "$MQTTIP" up -b "$URL" \
 	--bundle "$TB_DIR/missing.bundle"
 head -c 300 /dev/urandom | base64 >"$TB_DIR/garbage.bundle"
+chmod 600 "$TB_DIR/garbage.bundle" # private, as a bundle must be: no warning line
 expect 1 "garbage.bundle: no valid" "$MQTTIP" up -b "$URL" --bundle "$TB_DIR/garbage.bundle"
 expect 1 "wrong CA" "$MQTTIP" up -b "$URL" --cert "$A/client.crt" --key "$A/client.key" \
 	--cafile "$A/ca.crt" --node-cert "$O/node.cert" --node-key "$O/node.key" \
@@ -74,8 +75,8 @@ expect 1 "cannot read config file" "$MQTTIP" up -c "$TB_DIR/none.conf"
 printf 'broker = %s\nmtu = 99999\n' "$URL" >"$TB_DIR/bad.conf"
 expect 2 "bad.conf:2: mtu" "$MQTTIP" up -c "$TB_DIR/bad.conf"
 
-# No TUN permission: an unprivileged user with readable credentials.
-install -m 0644 "$A/a.bundle" "$TB_DIR/readable.bundle"
+# No TUN permission: an unprivileged user with its own private (0600) credentials.
+install -m 0600 -o nobody "$A/a.bundle" "$TB_DIR/readable.bundle"
 command -v setpriv >/dev/null || lab_cannot_run "setpriv (util-linux) missing"
 expect 1 "(/dev/net/tun|TUN interface).*(Permission denied|Operation not permitted).*root" \
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$MQTTIP" up -b "$URL" \

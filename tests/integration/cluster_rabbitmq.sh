@@ -102,6 +102,7 @@ agent_start() {
 		echo "bundle = $LAB_DIR/pki/nodes/node$i/node$i.bundle"
 		echo "interface = mqttip0"
 		echo "status-socket = $(lab_sock "$i")"
+		echo "state-file = $LAB_DIR/node$i.state"
 		echo "mqtt-keepalive = 5"
 	} >"$conf"
 	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up -c "$conf" >>"$LAB_DIR/node$i.log" 2>&1 &

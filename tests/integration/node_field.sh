@@ -73,7 +73,8 @@ agent_start_skewed() {
 	local i=$1 off=$2 nd="$LAB_DIR/pki/nodes/node$1"
 	ip netns exec "$(lab_ns "$i")" env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$off" \
 		"$MQTTIP" up --bundle "$nd/node$i.bundle" -b "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT" \
-		-i mqttip0 --status-socket "$(lab_sock "$i")" >>"$LAB_DIR/node$i.log" 2>&1 &
+		-i mqttip0 --status-socket "$(lab_sock "$i")" --state-file "$LAB_DIR/node$i.state" \
+		>>"$LAB_DIR/node$i.log" 2>&1 &
 	LAB_AGENT_PIDS[$i]=$!
 }
 
@@ -92,6 +93,7 @@ kill -HUP "$LAB_BROKER_PID"
 "$MQTTIP" pki issue "$LAB_DIR/pki" node2b --addr "$(lab_addr 2)" --addr "$(lab_addr6 2)" >/dev/null
 ip netns exec "$(lab_ns 2)" "$MQTTIP" up --bundle "$LAB_DIR/pki/nodes/node2b/node2b.bundle" \
 	-b "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT" -i mqttip0 --status-socket "$(lab_sock 2)" \
+	--state-file "$LAB_DIR/node2b.state" \
 	>>"$LAB_DIR/node2b.log" 2>&1 &
 LAB_AGENT_PIDS[2]=$!
 lab_wait_agent 2

@@ -124,6 +124,44 @@ static void test_file_and_flags(void)
 	CHECK(config_load_file(&c, path, err, sizeof(err)) < 0);
 }
 
+/* A '#' after a blank starts a comment at the end of a line too (issue 17: it used to become part
+ * of the value, and "broker = mqtts://h:8883  # ours" failed as a bad port); a '#' inside a value
+ * stays; a comment with no value before it is an error naming the key. */
+static void test_trailing_comments(void)
+{
+	char path[] = "/tmp/test_agent_config.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct config c;
+	char host[64];
+	bool tls;
+	int port;
+
+	fputs("broker = mqtts://h:8883   # the broker\n"
+	      "mtu = 1300\t# why\n"
+	      "password = a#b\n"
+	      "debug = true # packet log\n",
+	      f);
+	fclose(f);
+	config_defaults(&c);
+	CHECK_EQ_INT(config_load_file(&c, path, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.broker, "mqtts://h:8883"));
+	CHECK_EQ_INT(broker_parse_url(c.broker, &tls, host, sizeof(host), &port, err, sizeof(err)),
+		     0);
+	CHECK(tls && port == 8883 && !strcmp(host, "h"));
+	CHECK_EQ_INT(c.mtu, 1300);
+	CHECK(!strcmp(c.password, "a#b"));
+	CHECK(c.debug);
+
+	f = fopen(path, "w");
+	fputs("mtu = 1300\nbundle =   # later\n", f);
+	fclose(f);
+	config_defaults(&c);
+	CHECK(config_load_file(&c, path, err, sizeof(err)) < 0);
+	CHECK(strstr(err, ":2: bundle: no value before the comment") != NULL);
+	unlink(path);
+}
+
 static void test_broker_url(void)
 {
 	char host[64];
@@ -176,6 +214,7 @@ int main(void)
 {
 	test_defaults_and_values();
 	test_file_and_flags();
+	test_trailing_comments();
 	test_broker_url();
 	test_shipped_example();
 	return check_done();

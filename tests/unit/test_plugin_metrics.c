@@ -1,5 +1,7 @@
 /* test_plugin_metrics.c - the plugin's counters and their two renderings: the JSON document
- * parses and carries the counters, totals are sums, and the Prometheus textfile escapes node
+ * parses and carries the counters, totals are sums, each document's "window" counts only what
+ * happened since the previous one (so a viewer has rates from one document), and the Prometheus
+ * textfile escapes node
  * names (a CN may hold quotes and backslashes), replaces the file atomically and reports an
  * unwritable path instead of failing silently. */
 #include <stdio.h>
@@ -73,7 +75,7 @@ static void test_totals_and_json(void)
 	CHECK_EQ_INT(sum.last_activity, 1700000005);
 	CHECK_EQ_INT(online, 1);
 
-	text = metrics_json(&m, "mqttip", 10, 1700000010);
+	text = metrics_json(&m, "mqttip", 10, 1700000010, NULL);
 	doc = text ? cJSON_Parse(text) : NULL;
 	CHECK(doc != NULL);
 	CHECK_EQ_INT(number_at(doc, "version", NULL), 1);
@@ -92,6 +94,57 @@ static void test_totals_and_json(void)
 	CHECK(strcmp(
 		  cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(n0, "addresses"), 0)),
 		  "10.0.1.2") == 0);
+	CHECK(cJSON_GetObjectItemCaseSensitive(doc, "warning") == NULL);
+	cJSON_Delete(doc);
+	free(text);
+	metrics_free(&m);
+}
+
+/* The window: counts since the last mark, per node, anonymous and in total; a node that appears
+ * after the mark counts from zero; the warning, when given, is in the document. */
+static void test_window(void)
+{
+	struct metrics m;
+	struct metrics_node *c;
+	char *text;
+	cJSON *doc, *n0, *n2;
+
+	fill(&m);
+	metrics_mark_window(&m, 1700000000);
+	m.nodes[0]->c.published_msgs += 5;
+	m.nodes[0]->c.published_bytes += 500;
+	m.nodes[0]->c.delivered_msgs += 2;
+	m.anonymous.delivered_bytes += 64;
+	c = metrics_node(&m, "late");
+	CHECK(c != NULL);
+	c->c.published_msgs = 4;
+	text = metrics_json(&m, "mqttip", 10, 1700000010, "no tick");
+	doc = text ? cJSON_Parse(text) : NULL;
+	CHECK(doc != NULL);
+	CHECK_EQ_INT(number_at(doc, "window_start", NULL), 1700000000);
+	CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "warning")), "no tick") == 0);
+	n0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "nodes"), 0);
+	n2 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "nodes"), 2);
+	CHECK_EQ_INT(number_at(n0, "published_msgs", NULL), 12);
+	CHECK_EQ_INT(number_at(n0, "window", "published_msgs"), 5);
+	CHECK_EQ_INT(number_at(n0, "window", "published_bytes"), 500);
+	CHECK_EQ_INT(number_at(n0, "window", "delivered_msgs"), 2);
+	CHECK_EQ_INT(number_at(n0, "window", "delivered_bytes"), 0);
+	CHECK_EQ_INT(number_at(n2, "window", "published_msgs"), 4);
+	CHECK_EQ_INT(number_at(cJSON_GetObjectItem(doc, "anonymous"), "window", "delivered_bytes"),
+		     64);
+	CHECK_EQ_INT(number_at(cJSON_GetObjectItem(doc, "total"), "window", "published_msgs"), 9);
+	CHECK_EQ_INT(number_at(cJSON_GetObjectItem(doc, "total"), "published_msgs", NULL), 19);
+	cJSON_Delete(doc);
+	free(text);
+
+	/* after the next mark the window is empty again */
+	metrics_mark_window(&m, 1700000010);
+	text = metrics_json(&m, "mqttip", 10, 1700000020, NULL);
+	doc = text ? cJSON_Parse(text) : NULL;
+	CHECK(doc != NULL);
+	CHECK_EQ_INT(number_at(doc, "window_start", NULL), 1700000010);
+	CHECK_EQ_INT(number_at(cJSON_GetObjectItem(doc, "total"), "window", "published_msgs"), 0);
 	cJSON_Delete(doc);
 	free(text);
 	metrics_free(&m);
@@ -142,6 +195,7 @@ static void test_prometheus_textfile(void)
 int main(void)
 {
 	test_totals_and_json();
+	test_window();
 	test_prometheus_textfile();
 	return check_done();
 }

@@ -196,7 +196,7 @@ lab_agent_start() {
 	shift
 	ns=$(lab_ns "$node")
 	local args=(up -i mqttip0 -b "$(lab_broker_url "$node")"
-		--status-socket "$TB_DIR/$node.sock")
+		--status-socket "$TB_DIR/$node.sock" --state-file "$TB_DIR/$node.state")
 	[ -n "${LAB_NO_BUNDLE:-}" ] || args+=(--bundle "$PKI/nodes/$node/$node.bundle")
 	if [ -n "$LAB_VALGRIND" ]; then
 		ip netns exec "$ns" valgrind --leak-check=full --show-leak-kinds=definite,indirect \

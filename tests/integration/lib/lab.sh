@@ -251,7 +251,8 @@ lab_agent_start() {
 	[ -z "${LAB_RELAY:-}" ] || port=$LAB_RELAY_PORT
 	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up --bundle "$nd/node$i.bundle" \
 		-b "mqtts://$LAB_BROKER_IP:$port" -i mqttip0 \
-		--status-socket "$(lab_sock "$i")" "$@" >>"$LAB_DIR/node$i.log" 2>&1 &
+		--status-socket "$(lab_sock "$i")" --state-file "$LAB_DIR/node$i.state" "$@" \
+		>>"$LAB_DIR/node$i.log" 2>&1 &
 	LAB_AGENT_PIDS[$i]=$!
 }
 
