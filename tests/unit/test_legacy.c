@@ -239,8 +239,8 @@ static void test_cache_model(void)
 		got = legacy_nonce_cache_check_and_add(&cache, n);
 		if (got == seen) {
 			agree = 0;
-			fprintf(stderr, "step %d value %u: cache %d, model %d\n", step, v, got,
-				!seen);
+			fprintf(stderr, "step %d value %u: cache %d, model %d\n", step, (unsigned)v,
+				got, !seen);
 		}
 		if (!seen) {
 			model[model_next] = v;
