@@ -12,7 +12,8 @@
 #   lab_init N [pki init flags]  namespaces, bridge, veths, a PKI (mqttip pki) with N nodes
 #                                node1..nodeN at 10.77.0.i and fd77::i; trap cleans everything
 #   lab_broker_start [name=value...]   mosquitto (TLS, plugin, policy) in the broker namespace;
-#                                extra plugin options as name=value
+#                                extra plugin options as name=value; with LAB_PLAIN_BROKER=1
+#                                TLS only (no plugin, no CRL: a broker that enforces nothing)
 #   lab_broker_kill / lab_broker_stop / lab_broker_cont   SIGKILL / SIGSTOP / SIGCONT
 #   lab_broker_pid               pid of mosquitto (empty if not running)
 #   lab_agent_start I [flags]    `mqttip up` for node I in its namespace (log: $LAB_DIR/nodeI.log)
@@ -186,15 +187,18 @@ lab_broker_conf() {
 		echo "cafile $p/ca.crt"
 		echo "certfile $p/server.crt"
 		echo "keyfile $p/server.key"
-		echo "crlfile $p/crl.pem"
 		echo "require_certificate true"
 		echo "allow_anonymous true"
-		echo "plugin $MQTTIP_PLUGIN"
-		echo "plugin_opt_policy_file $p/policy"
-		echo "plugin_opt_metrics_interval 2"
-		for kv in "$@"; do
-			echo "plugin_opt_${kv%%=*} ${kv#*=}"
-		done
+		# LAB_PLAIN_BROKER=1: a broker that enforces nothing of mqttip's (no plugin, no CRL)
+		if [ -z "${LAB_PLAIN_BROKER:-}" ]; then
+			echo "crlfile $p/crl.pem"
+			echo "plugin $MQTTIP_PLUGIN"
+			echo "plugin_opt_policy_file $p/policy"
+			echo "plugin_opt_metrics_interval 2"
+			for kv in "$@"; do
+				echo "plugin_opt_${kv%%=*} ${kv#*=}"
+			done
+		fi
 		if [ -n "${LAB_SPY:-}" ]; then
 			echo "listener $LAB_SPY_PORT $LAB_BROKER_IP"
 			echo "allow_anonymous true"
