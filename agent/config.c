@@ -417,7 +417,7 @@ int config_finish(struct config *c, char *err, size_t cap)
 	    statuspath_default(c->ifname, c->status_socket, sizeof(c->status_socket)))
 		return set_error(err, cap, "status socket path too long");
 	if (!c->state_file[0] && statuspath_in("/var/lib/mqttip", c->ifname, ".state",
-						  c->state_file, sizeof(c->state_file)))
+					       c->state_file, sizeof(c->state_file)))
 		return set_error(err, cap, "state file path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
 		return set_error(err, cap, "reject-after must be longer than rekey-after");

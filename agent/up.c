@@ -375,7 +375,8 @@ static int load_revocation(struct daemon *d, char *err, size_t cap)
 	if (!list)
 		return set_error(err, cap, "out of memory");
 	/* The state file is a cache: one that is damaged, or from another network (an interface
-	 * name reused), is named and left for the next save to replace. The bundle must be sound. */
+	 * name reused), is named and left for the next save to replace. The bundle must be sound.
+	 */
 	if (state_load(d->cfg.state_file, list, MQTTIP_REVOCATION_MAX_LEN, &len, err, cap) ||
 	    (len && offer_revocation(d, list, len, d->cfg.state_file, err, cap)))
 		log_warn("%s; starting from the bundle's revocation list", err);
@@ -493,13 +494,15 @@ static int run(struct daemon *d)
 	d->loop = malloc(sizeof(*d->loop));
 	if (!d->loop || uv_loop_init(d->loop))
 		return fatal("cannot create the event loop");
-	if (start_node(d, err, sizeof(err)))
-		return fatal(err);
+	/* the interface first: without the right to make it nothing else matters (the node would
+	 * write its state file before) */
 	if ((d->tun_fd = tun_open(d->cfg.ifname, err, sizeof(err))) < 0)
 		return fatal(err);
 	if (tun_configure(d->cfg.ifname, d->cfg.has_addr4 ? &d->cfg.addr4 : NULL, d->cfg.prefix4,
 			  d->cfg.has_addr6 ? &d->cfg.addr6 : NULL, d->cfg.prefix6, d->cfg.mtu, err,
 			  sizeof(err)))
+		return fatal(err);
+	if (start_node(d, err, sizeof(err)))
 		return fatal(err);
 	snprintf(client_id, sizeof(client_id), "%s", d->cfg.client_id);
 	if (d->cfg.has_addr4)

@@ -73,9 +73,9 @@ sleep 3
 for i in $(seq 1 10); do
 	sleep 0.5
 	lab_in br mosquitto_pub -h 10.99.1.1 -p "$LAB_PORT" --cafile "$r/ca.crt" --cert "$r/client.crt" \
-		--key "$r/client.key" -t "mqttip/10.0.1.2/10.0.1.1" -m "forged $i" 2>/dev/null || true
+		--key "$r/client.key" -t "mqttip/10-0-1-2/10-0-1-1" -m "forged $i" 2>/dev/null || true
 	lab_in br mosquitto_sub -h 10.99.1.1 -p "$LAB_PORT" --cafile "$r/ca.crt" --cert "$r/client.crt" \
-		--key "$r/client.key" -t "mqttip/10.0.1.2/+" -W 1 2>/dev/null || true
+		--key "$r/client.key" -t "mqttip/10-0-1-2/+" -W 1 2>/dev/null || true
 done
 at 45
 lab_agent_stop b

@@ -302,9 +302,9 @@ part_broker() {
 		fail "no /run/mosquitto/mosquitto.pid after README.md:$(block_line "$id")"
 	on broker kill -0 "$pid" || fail "the pid file names no live process ($pid)"
 	ok "README.md:$(block_line "$id"): mosquitto runs without systemd (pid $pid, pid file written)"
-	grep -q "mosquitto version .* running" "$log" && grep -q "mqttip: prefix" "$log" ||
+	grep -q "mosquitto version .* running" "$log" && grep -q "mqttip: plugin [^ ]*: prefix" "$log" ||
 		fail "mosquitto's log is not on the terminal: $(cat "$log")"
-	ok "its log is on the terminal: $(grep -o 'mqttip: prefix.*' "$log" | cut -c1-80)..."
+	ok "its log is on the terminal: $(grep -o 'mqttip: plugin.*' "$log" | cut -c1-80)..."
 
 	# A mistake: a server key mosquitto cannot read. The same block must show why it stops.
 	on broker kill "$pid"

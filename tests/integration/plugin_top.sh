@@ -35,7 +35,7 @@ tb_ok "the table came within 3 s (metrics_interval 4 s)"
 
 # --once while node-a publishes 20 messages a second: its rates are numbers from one document.
 (for _ in $(seq 1 160); do echo 0123456789; sleep 0.05; done) |
-	mosquitto_pub $(as node-a) -l -t mqttip/10.9.0.2/10.9.0.1 &
+	mosquitto_pub $(as node-a) -l -t mqttip/10-9-0-2/10-9-0-1 &
 PUB=$!
 TB_PIDS+=("$PUB")
 sleep 5 # one full window of traffic
