@@ -40,7 +40,7 @@ if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
 		OUTPUT_VARIABLE adv_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
 	list(APPEND adv_env "MQTTIP_BROKER_PRELOAD=${adv_asan}" "ADV_SANITIZE=1")
 endif()
-foreach(t attack_replay:60 attack_tamper:60 attack_directory:60 attack_inner:60
+foreach(t attack_replay:60 attack_tamper:60 attack_directory:60 attack_rollback:60 attack_inner:60
 		attack_flood:90:serial fault_broker:120:serial fault_link:90:serial
 		load_soak:200:serial)
 	string(REPLACE ":" ";" parts ${t})
