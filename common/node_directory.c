@@ -285,10 +285,29 @@ void node_directory_want(struct node *n, const struct netaddr *addr, uint64_t no
 	ask(n, w, now_ms);
 }
 
+/* A peer whose certificate has expired can no longer handshake (its peers refuse it, and so
+ * would we): it leaves the table, keys and all, rather than linger in status as a peer. */
+static void expire_peers(struct node *n)
+{
+	uint64_t now_unix;
+
+	if (!node_wall_clock(n, &now_unix, NULL))
+		return;
+	for (size_t i = 0; i < n->peers.cap; i++) {
+		struct peer *p = &n->peers.peers[i];
+
+		if (!p->used || now_unix < p->cert.not_after)
+			continue;
+		node_log(n, NODE_LOG_INFO, "peer %s removed: its certificate expired", p->cert.name);
+		node_directory_remove(n, p, false);
+	}
+}
+
 void node_directory_tick(struct node *n, uint64_t now_ms)
 {
 	char a[NETADDR_STR_MAX];
 
+	expire_peers(n);
 	for (size_t i = 0; i < n->n_wanted; i++) {
 		struct node_wanted *w = &n->wanted[i];
 

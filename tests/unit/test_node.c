@@ -410,6 +410,20 @@ static uint64_t serial_of(int i)
 	return c.serial;
 }
 
+static void test_expired_peer(void)
+{
+	printf("a peer whose certificate expired leaves the table\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 300));
+	CHECK(lab_peer(0, "b") != NULL);
+	lab[0].wall_offset_ms = 31LL * 86400 * 1000; /* past the lab certificates' 30 days */
+	lab_run(200);
+	CHECK(lab_peer(0, "b") == NULL);
+}
+
 static void test_revocation(void)
 {
 	uint8_t v1[MQTTIP_REVOCATION_MAX_LEN], v2[MQTTIP_REVOCATION_MAX_LEN];
@@ -534,6 +548,7 @@ int main(void)
 	test_clock_behind(&dev, "device");
 	test_slow_path();
 	test_retained_inbox();
+	test_expired_peer();
 	test_revocation();
 	test_directory_without_retained();
 	test_peer_max_message();
