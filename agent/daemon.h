@@ -46,6 +46,8 @@ enum drop_reason {
 	DROP_LEGACY_AUTH,	/* legacy message that does not open */
 	DROP_LEGACY_REPLAY,	/* legacy nonce seen before */
 	DROP_FOREIGN_SOURCE,	/* outbound packet whose source is not ours (peers would drop it) */
+	DROP_OVERSIZE,		/* message above the broker's size limit (broker_max_payload) */
+	DROP_RETAINED,		/* retained message on an inbox (only the directory is retained) */
 	DROP_MAX
 };
 
@@ -79,6 +81,7 @@ struct queued_packet {
 #define BATCH_SLOTS	   8
 #define TUN_READS_PER_WAKE 128
 #define ROUTE_CACHE_SIZE   256
+#define LEGACY_GROUPS_MAX  16
 
 struct batch_slot {
 	uint32_t peer; /* table index, NO_SLOT when free */
@@ -102,7 +105,6 @@ struct daemon {
 	size_t n_own;
 	struct handshake_local local;
 	struct keypair_params params;
-	SSL_CTX *ssl_ctx;
 
 	int tun_fd;
 	uv_poll_t tun_poll;
@@ -138,6 +140,9 @@ struct daemon {
 	struct legacy_nonce_cache legacy_nonces;
 	uint8_t legacy_buf[MQTTIP_MAX_IP_PACKET + MQTTIP_LEGACY_OVERHEAD];
 	uint64_t legacy_rx_packets, legacy_tx_packets, legacy_rx_bytes, legacy_tx_bytes;
+	struct netaddr legacy_groups[LEGACY_GROUPS_MAX]; /* multicast topics subscribed */
+	size_t n_legacy_groups;
+	unsigned legacy_ticks;
 
 	uint64_t drops[DROP_MAX]; /* not attributable to a peer */
 	uint64_t start_ms;
@@ -187,6 +192,10 @@ void peer_extra_topics(struct daemon *d, struct peer *p);
 
 /* legacy_link.c */
 void legacy_link_init(struct daemon *d);
+/* Subscribes the broadcast topic and the multicast groups the interface has joined. */
+void legacy_link_on_connect(struct daemon *d);
+/* Every tick: follows the interface's IPv4 multicast memberships (/proc/net/igmp). */
+void legacy_link_tick(struct daemon *d);
 void legacy_link_send(struct daemon *d, const uint8_t *pkt, size_t len, const struct netaddr *dst);
 void legacy_link_on_message(struct daemon *d, const struct topic *t, const uint8_t *payload,
 			    size_t len);

@@ -146,6 +146,15 @@ static void drop_n(struct daemon *d, struct peer *p, enum drop_reason why, size_
 		daemon_drop(d, p, why);
 }
 
+/* A body never makes a message above what the broker takes (broker.h). */
+static size_t body_cap(const struct daemon *d)
+{
+	size_t m = broker_max_payload(&d->broker);
+
+	m = m > MQTTIP_TRANSPORT_OVERHEAD ? m - MQTTIP_TRANSPORT_OVERHEAD : 0;
+	return m < MQTTIP_MAX_BODY ? m : MQTTIP_MAX_BODY;
+}
+
 static void flush_slot(struct daemon *d, uint32_t s, uint64_t now)
 {
 	struct batch_slot *b = &d->batches[s];
@@ -153,12 +162,13 @@ static void flush_slot(struct daemon *d, uint32_t s, uint64_t now)
 	struct peer_extra *ex = peer_extra_of(d, p);
 	struct keypair *kp = session_sending_keypair(&p->session, now, &d->params);
 	size_t packets, bytes, msg_len;
+	int rc;
 
 	body_stats(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, b->used, &packets, &bytes);
 	if (!kp || keypair_seal(kp, now, &d->params, b->buf, sizeof(b->buf), b->used, &msg_len))
 		drop_n(d, p, DROP_EXPIRED, packets);
-	else if (broker_publish(&d->broker, ex->data_topic, b->buf, msg_len, 0, false))
-		drop_n(d, p, DROP_BROKER_DOWN, packets);
+	else if ((rc = broker_publish(&d->broker, ex->data_topic, b->buf, msg_len, 0, false)))
+		drop_n(d, p, rc == BROKER_ERR_OVERSIZE ? DROP_OVERSIZE : DROP_BROKER_DOWN, packets);
 	else
 		record_sent(d, p, packets, bytes, now);
 	b->peer = NO_SLOT;
@@ -201,16 +211,21 @@ static void batch_add(struct daemon *d, struct peer *p, const uint8_t *pkt, size
 		d->batches[ex->batch].used = 0;
 	}
 	b = &d->batches[ex->batch];
-	used =
-	    batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, MQTTIP_MAX_BODY, b->used, pkt, len);
-	if (!used) {
+	used = batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(d), b->used, pkt, len);
+	if (!used && b->used) {
 		uint32_t s = ex->batch;
 
 		flush_slot(d, s, now);
 		ex->batch = s;
 		b->peer = peer_index(d, p);
-		used = batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, MQTTIP_MAX_BODY, 0, pkt,
-				    len);
+		used = batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(d), 0, pkt, len);
+	}
+	if (!used) {
+		/* one packet alone is above the broker's limit; the slot holds nothing */
+		daemon_drop(d, p, DROP_OVERSIZE);
+		b->peer = NO_SLOT;
+		ex->batch = NO_SLOT;
+		return;
 	}
 	b->used = used;
 }

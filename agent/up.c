@@ -21,6 +21,9 @@
 #include "tun.h"
 
 #define TICK_MS 500
+/* RFC 8200 section 5: an IPv6 link carries packets of 1280 bytes; Linux takes IPv6 off an
+ * interface with a smaller MTU. */
+#define IPV6_MIN_MTU 1280
 
 static int up_argc;
 static char **up_argv;
@@ -75,6 +78,8 @@ static void on_broker_connect(void *ctx)
 		if (d->legacy && topic_legacy(topic, sizeof(topic), d->cfg.prefix, &d->own[i]))
 			broker_subscribe(&d->broker, topic, 0);
 	}
+	if (d->legacy)
+		legacy_link_on_connect(d);
 	if (d->secure) {
 		snprintf(topic, sizeof(topic), "%s/cert/+", d->cfg.prefix);
 		broker_subscribe(&d->broker, topic, 1);
@@ -82,12 +87,20 @@ static void on_broker_connect(void *ctx)
 	directory_publish_own(d);
 }
 
-static void on_broker_message(void *ctx, const char *name, uint8_t *payload, size_t len)
+static void on_broker_message(void *ctx, const char *name, uint8_t *payload, size_t len,
+			      bool retained)
 {
 	struct daemon *d = ctx;
 	struct topic t;
+	enum topic_kind kind = topic_parse(d->cfg.prefix, name, strlen(name), &t);
 
-	switch (topic_parse(d->cfg.prefix, name, strlen(name), &t)) {
+	/* PROTOCOL.md 3: only the directory is retained. Anything else retained on an inbox is
+	 * stale, and would be acted on again at every restart. */
+	if (retained && (kind == TOPIC_DATA || kind == TOPIC_KX || kind == TOPIC_LEGACY)) {
+		daemon_drop(d, NULL, DROP_RETAINED);
+		return;
+	}
+	switch (kind) {
 	case TOPIC_DATA:
 		if (daemon_is_own(d, &t.dst))
 			tunnel_on_data(d, &t, payload, len);
@@ -114,7 +127,11 @@ static void on_broker_drained(void *ctx)
 
 static void on_tick(uv_timer_t *t)
 {
-	kx_tick(t->data);
+	struct daemon *d = t->data;
+
+	kx_tick(d);
+	if (d->legacy)
+		legacy_link_tick(d);
 }
 
 static void close_any(uv_handle_t *h, void *arg)
@@ -155,12 +172,51 @@ static void set_local(struct daemon *d)
 	d->local.cert_len = d->id.cert_len;
 }
 
+static bool any_tls(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->broker.n_ep; i++) {
+		if (d->broker.ep[i].tls)
+			return true;
+	}
+	return false;
+}
+
+static void free_contexts(const struct daemon *d, SSL_CTX **ctxs)
+{
+	for (size_t i = 0; i < d->broker.n_ep; i++)
+		SSL_CTX_free(ctxs[i]);
+}
+
+/* One TLS context per broker URL (each verifies its own host name); NULL for plain ones. */
+static int tls_contexts(const struct daemon *d, const struct identity *id, SSL_CTX **ctxs,
+			char *err, size_t cap)
+{
+	for (size_t i = 0; i < d->broker.n_ep; i++)
+		ctxs[i] = NULL;
+	for (size_t i = 0; i < d->broker.n_ep; i++) {
+		if (!d->broker.ep[i].tls)
+			continue;
+		if (!id->client_cert) {
+			set_error(err, cap,
+				  "a TLS broker needs the node's client certificate: give --bundle "
+				  "(or --cert --key --cafile)");
+			free_contexts(d, ctxs);
+			return -1;
+		}
+		if (!(ctxs[i] = identity_tls_context(id, d->broker.ep[i].host, err, cap))) {
+			free_contexts(d, ctxs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void reload(struct daemon *d)
 {
 	struct config c;
 	struct identity id;
 	char err[512];
-	SSL_CTX *ctx = NULL;
+	SSL_CTX *ctxs[BROKER_MAX_URLS];
 	bool new_key;
 
 	config_defaults(&c);
@@ -183,7 +239,7 @@ static void reload(struct daemon *d)
 		config_wipe(&c);
 		return;
 	}
-	if (d->broker.tls && !(ctx = identity_tls_context(&id, d->broker.host, err, sizeof(err)))) {
+	if (tls_contexts(d, &id, ctxs, err, sizeof(err))) {
 		log_error("reload refused: %s", err);
 		identity_free(&id);
 		config_wipe(&c);
@@ -208,14 +264,13 @@ static void reload(struct daemon *d)
 	d->params.reject_after_ms = c.reject_after_ms;
 	log_set_debug(c.debug);
 	config_wipe(&c);
-	if (ctx) {
-		if (broker_reload_tls(&d->broker, ctx, err, sizeof(err)))
+	if (any_tls(d)) {
+		if (broker_set_tls(&d->broker, ctxs, err, sizeof(err)))
 			log_error("reload: %s", err);
-		SSL_CTX_free(d->ssl_ctx);
-		d->ssl_ctx = ctx;
 	} else {
 		directory_publish_own(d);
 	}
+	free_contexts(d, ctxs);
 	log_info("reloaded credentials and settings%s",
 		 new_key ? " (new node key: sessions reset)" : "");
 }
@@ -236,21 +291,26 @@ static int fatal(const char *msg)
 	return MQTTIP_EXIT_FAILED;
 }
 
-/* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address. */
+/* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address;
+ * "none" leaves a family out. On a host without IPv6 the certificate's IPv6 address is left
+ * out with one warning; an explicit -6 ADDR is then an error. Returns 0, or -1 (fatal) or -2
+ * (a setting that cannot work: usage) with the reason in err. */
 static int choose_addresses(struct daemon *d, char *err, size_t cap)
 {
 	struct config *c = &d->cfg;
+	bool explicit6 = c->has_addr6;
+	char why[160], a6[NETADDR_STR_MAX];
 
 	if (d->secure) {
 		for (size_t i = 0; i < d->id.cert.n_addrs; i++) {
 			const struct cert_prefix *a = &d->id.cert.addrs[i];
 
-			if (a->addr.family == 4 && !c->has_addr4) {
+			if (a->addr.family == 4 && !c->has_addr4 && !c->no_addr4) {
 				c->addr4 = a->addr;
 				c->has_addr4 = true;
 				if (!c->has_prefix4)
 					c->prefix4 = a->len;
-			} else if (a->addr.family == 6 && !c->has_addr6) {
+			} else if (a->addr.family == 6 && !c->has_addr6 && !c->no_addr6) {
 				c->addr6 = a->addr;
 				c->has_addr6 = true;
 				c->prefix6 = a->len;
@@ -265,6 +325,18 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 	} else {
 		d->self = c->addr4;
 	}
+	if (c->has_addr6 && !tun_ipv6_available(why, sizeof(why))) {
+		if (explicit6)
+			return set_error(
+			    err, cap,
+			    "cannot give the interface IPv6 address %s: %s; enable IPv6 "
+			    "or use -6 none (address6 = none)",
+			    (netaddr_format(&c->addr6, a6, sizeof(a6)), a6), why);
+		log_warn("%s: the interface gets no IPv6 address (IPv4 only; -6 none says so "
+			 "without this warning)",
+			 why);
+		c->has_addr6 = false;
+	}
 	if (c->has_addr4)
 		add_own(d, &c->addr4);
 	if (c->has_addr6)
@@ -272,6 +344,14 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 	if (!c->has_addr4 && !c->has_addr6) {
 		snprintf(err, cap, "no interface address");
 		return -1;
+	}
+	if (c->has_addr6 && c->mtu < IPV6_MIN_MTU) {
+		netaddr_format(&c->addr6, a6, sizeof(a6));
+		set_error(err, cap,
+			  "mtu %u is below IPv6's minimum of %u bytes (RFC 8200) and the interface "
+			  "gets IPv6 address %s: use --mtu %u or more, or -6 none for IPv4 only",
+			  c->mtu, IPV6_MIN_MTU, a6, IPV6_MIN_MTU);
+		return -2;
 	}
 	return 0;
 }
@@ -312,34 +392,78 @@ static void release(struct daemon *d)
 	handshake_wipe(&d->responder);
 	legacy_nonce_cache_wipe(&d->legacy_nonces);
 	sodium_memzero(d->legacy_key, sizeof(d->legacy_key));
-	if (d->ssl_ctx)
-		SSL_CTX_free(d->ssl_ctx);
 	identity_free(&d->id);
 	config_wipe(&d->cfg);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);
 }
 
+/* Size of the largest message one packet of the interface MTU makes, in the modes in use. */
+static size_t min_message(const struct daemon *d)
+{
+	size_t secure = d->cfg.mtu + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_TRANSPORT_OVERHEAD;
+	size_t legacy = d->cfg.mtu + MQTTIP_LEGACY_OVERHEAD;
+
+	return d->legacy && legacy > secure ? legacy : secure;
+}
+
+static int start_broker(struct daemon *d, char *err, size_t cap)
+{
+	struct broker_callbacks cb = {on_broker_connect, on_broker_message, on_broker_drained};
+	const char *urls[CONFIG_BROKERS_MAX];
+	char client_id[CONFIG_STR_MAX], a4[NETADDR_STR_MAX] = "", probe[TOPIC_MAX] = "";
+	SSL_CTX *ctxs[BROKER_MAX_URLS];
+	struct broker_options o = {
+	    .urls = urls,
+	    .n_urls = d->cfg.n_brokers,
+	    .client_id = client_id,
+	    .user = d->cfg.username,
+	    .pass = d->cfg.password,
+	    .identity = d->secure ? d->id.cert.name : a4,
+	    .probe_topic = probe,
+	    .keepalive_s = d->cfg.mqtt_keepalive,
+	    .connect_timeout_ms = (unsigned)d->cfg.connect_timeout_ms,
+	    .max_message = d->cfg.max_message,
+	    .min_message = min_message(d),
+	};
+	int rc;
+
+	for (unsigned i = 0; i < d->cfg.n_brokers; i++)
+		urls[i] = d->cfg.broker[i];
+	if (d->cfg.has_addr4)
+		netaddr_format(&d->cfg.addr4, a4, sizeof(a4));
+	snprintf(client_id, sizeof(client_id), "%s", d->cfg.client_id);
+	if (!client_id[0])
+		snprintf(client_id, sizeof(client_id), "%s", d->secure ? d->id.cert.name : a4);
+	/* size probes on our own inbox: nobody else reads it, and No Local keeps them from us */
+	if (d->secure)
+		topic_data(probe, sizeof(probe), d->cfg.prefix, &d->self, &d->self);
+	else
+		topic_legacy(probe, sizeof(probe), d->cfg.prefix, &d->self);
+	if (broker_init(&d->broker, d->loop, &o, &cb, d, err, cap))
+		return -1;
+	if (tls_contexts(d, &d->id, ctxs, err, cap))
+		return -1;
+	rc = broker_set_tls(&d->broker, ctxs, err, cap);
+	free_contexts(d, ctxs);
+	return rc;
+}
+
 static int run(struct daemon *d)
 {
-	char err[512], host[256], a4[NETADDR_STR_MAX] = "", a6[NETADDR_STR_MAX] = "";
-	char client_id[CONFIG_STR_MAX];
-	struct broker_callbacks cb = {on_broker_connect, on_broker_message, on_broker_drained};
-	bool tls;
-	int port;
+	char err[512], a4[NETADDR_STR_MAX] = "", a6[NETADDR_STR_MAX] = "";
+	int rc;
 
-	if (broker_parse_url(d->cfg.broker, &tls, host, sizeof(host), &port, err, sizeof(err))) {
-		fprintf(stderr, "mqttip up: %s\n", err);
-		return MQTTIP_EXIT_USAGE;
-	}
 	if (sodium_init() < 0)
 		return fatal("libsodium failed to initialise");
 	if (identity_load(&d->id, &d->cfg, daemon_unix_now(), err, sizeof(err)))
 		return fatal(err);
 	d->secure = d->id.secure;
 	d->legacy = d->cfg.legacy_psk[0] != '\0';
-	if (choose_addresses(d, err, sizeof(err)))
-		return fatal(err);
+	if ((rc = choose_addresses(d, err, sizeof(err))) != 0) {
+		fprintf(stderr, "mqttip up: %s\n", err);
+		return rc == -2 ? MQTTIP_EXIT_USAGE : MQTTIP_EXIT_FAILED;
+	}
 	set_local(d);
 	d->params = keypair_params_default();
 	d->params.rekey_after_ms = d->cfg.rekey_after_ms;
@@ -347,17 +471,19 @@ static int run(struct daemon *d)
 	ratelimit_init(&d->ratelimit);
 	if (d->legacy)
 		legacy_link_init(d);
-	if (tls) {
-		if (!d->id.client_cert)
-			return fatal(
-			    "a TLS broker needs the node's client certificate: give --bundle "
-			    "(or --cert --key --cafile)");
-		if (!(d->ssl_ctx = identity_tls_context(&d->id, host, err, sizeof(err))))
-			return fatal(err);
-	} else {
-		log_warn(
-		    "plain MQTT to %s: the broker cannot authenticate this node (use mqtts://)",
-		    host);
+	d->loop = malloc(sizeof(*d->loop));
+	if (!d->loop || uv_loop_init(d->loop)) {
+		free(d->loop);
+		d->loop = NULL;
+		return fatal("cannot create the event loop");
+	}
+	if (start_broker(d, err, sizeof(err)))
+		return fatal(err);
+	for (unsigned i = 0; i < d->cfg.n_brokers; i++) {
+		if (!d->broker.ep[i].tls)
+			log_warn("plain MQTT to %s: the broker cannot authenticate this node (use "
+				 "mqtts://)",
+				 d->broker.ep[i].host);
 	}
 	if (allocate(d))
 		return fatal("out of memory");
@@ -367,21 +493,10 @@ static int run(struct daemon *d)
 			  d->cfg.has_addr6 ? &d->cfg.addr6 : NULL, d->cfg.prefix6, d->cfg.mtu, err,
 			  sizeof(err)))
 		return fatal(err);
-	snprintf(client_id, sizeof(client_id), "%s", d->cfg.client_id);
 	if (d->cfg.has_addr4)
 		netaddr_format(&d->cfg.addr4, a4, sizeof(a4));
 	if (d->cfg.has_addr6)
 		netaddr_format(&d->cfg.addr6, a6, sizeof(a6));
-	if (!client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", d->secure ? d->id.cert.name : a4);
-
-	d->loop = malloc(sizeof(*d->loop));
-	if (!d->loop || uv_loop_init(d->loop))
-		return fatal("cannot create the event loop");
-	if (broker_init(&d->broker, d->loop, client_id, d->cfg.username, d->cfg.password,
-			d->ssl_ctx, host, port, tls, d->cfg.mqtt_keepalive, &cb, d, err,
-			sizeof(err)))
-		return fatal(err);
 	if (status_server_start(d, err, sizeof(err)))
 		log_warn("%s (mqttip status will not work)", err);
 	uv_poll_init(d->loop, &d->tun_poll, d->tun_fd);
@@ -397,10 +512,10 @@ static int run(struct daemon *d)
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	d->start_ms = uv_now(d->loop);
-	log_info("up: interface %s%s%s%s%s, node %s, mode %s%s, broker %s:%d (%s)", d->cfg.ifname,
+	log_info("up: interface %s%s%s%s%s, node %s, mode %s%s, broker %s%s", d->cfg.ifname,
 		 a4[0] ? " " : "", a4, a6[0] ? " " : "", a6, d->secure ? d->id.cert.name : "-",
 		 d->secure ? "secure" : "", d->legacy ? (d->secure ? "+legacy" : "legacy") : "",
-		 host, port, tls ? "TLS" : "plain");
+		 d->cfg.broker[0], d->cfg.n_brokers > 1 ? " (and others in turn)" : "");
 	tunnel_start_reading(d);
 	broker_start(&d->broker);
 	uv_run(d->loop, UV_RUN_DEFAULT);
@@ -453,11 +568,10 @@ int cmd_up(int argc, char **argv)
 	if (d->loop) {
 		uv_walk(d->loop, close_any, NULL);
 		uv_run(d->loop, UV_RUN_DEFAULT);
-		if (d->broker.mosq)
-			broker_destroy(&d->broker);
 		uv_loop_close(d->loop);
 		free(d->loop);
 	}
+	broker_destroy(&d->broker);
 	release(d);
 	mosquitto_lib_cleanup();
 	sodium_memzero(d, sizeof(*d));

@@ -91,7 +91,8 @@ static void test_file_and_flags(void)
 
 	config_defaults(&c);
 	CHECK_EQ_INT(config_parse_args(&c, 7, argv_a, err, sizeof(err)), CONFIG_OK);
-	CHECK(!strcmp(c.broker, "mqtts://h:1"));
+	CHECK_EQ_INT(c.n_brokers, 1);
+	CHECK(!strcmp(c.broker[0], "mqtts://h:1"));
 	CHECK(!strcmp(c.ifname, "tun7"));
 	CHECK(!strcmp(c.password, "a=b c"));
 	CHECK_EQ_INT(c.mtu, 1300);   /* flag after -c wins */
