@@ -91,8 +91,9 @@ const struct broker_endpoint *broker_current(const struct broker *b)
 
 /* ---- causes ------------------------------------------------------------------------------ */
 
-/* Records why an attempt or a session ended, for `mqttip status`, and logs it unless it is the
- * cause logged last (a broker that stays unreachable is one line, not one per retry). */
+/* Records why an attempt or a session ended, for `mqttip status`, and logs it unless it was
+ * logged since the last session (a broker that stays unreachable is one line, not one per
+ * retry). */
 __attribute__((format(printf, 2, 3))) static void set_cause(struct broker *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -101,10 +102,13 @@ __attribute__((format(printf, 2, 3))) static void set_cause(struct broker *b, co
 	vsnprintf(b->last_error, sizeof(b->last_error), fmt, ap);
 	va_end(ap);
 	b->last_error_unix = (uint64_t)time(NULL);
-	if (strcmp(b->last_error, b->last_cause)) {
-		log_warn("broker %s: %s", ep_now(b)->url, b->last_error);
-		snprintf(b->last_cause, sizeof(b->last_cause), "%s", b->last_error);
+	for (unsigned i = 0; i < b->n_logged && i < BROKER_CAUSES_KEPT; i++) {
+		if (!strcmp(b->logged[i], b->last_error))
+			return;
 	}
+	log_warn("broker %s: %s", ep_now(b)->url, b->last_error);
+	snprintf(b->logged[b->n_logged++ % BROKER_CAUSES_KEPT], BROKER_CAUSE_MAX, "%s",
+		 b->last_error);
 }
 
 static const char *after_last_colon(const char *s)
@@ -337,9 +341,9 @@ static void next_endpoint(struct broker *b)
 	b->cur = (b->cur + 1) % b->n_ep;
 }
 
-static const char *error_text(int rc)
+static const char *error_text(const struct broker *b, int rc)
 {
-	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+	return rc == MOSQ_ERR_ERRNO ? strerror(b->sys_errno) : mosquitto_strerror(rc);
 }
 
 /* The session that had its CONNACK ended. */
@@ -359,7 +363,7 @@ static void session_lost(struct broker *b, int rc)
 	else if (rc == MOSQ_ERR_KEEPALIVE)
 		set_cause(b, "session lost: no answer to the keepalive (link or broker stalled)");
 	else
-		set_cause(b, "session lost: %s", error_text(rc));
+		set_cause(b, "session lost: %s", error_text(b, rc));
 
 	if (lasted >= CONFLICT_CLEAR_MS) {
 		b->short_closes = 0;
@@ -436,8 +440,13 @@ static void attempt_failed(struct broker *b, int rc, int sock_err)
 		return;
 	} else if (rc == MOSQ_ERR_CONN_LOST) {
 		set_cause(b, "the broker closed the connection before accepting it");
+	} else if (e->tls && rc == MOSQ_ERR_ERRNO && b->sys_errno == EPROTO) {
+		/* libmosquitto says EPROTO for any TLS failure; with no OpenSSL error it was a
+		 * reset, which can swallow the broker's alert */
+		set_cause(b, "TLS: the broker reset the connection during the handshake without a "
+			     "reason (it may refuse this node's certificate)");
 	} else {
-		set_cause(b, "cannot connect: %s", error_text(rc));
+		set_cause(b, "cannot connect: %s", error_text(b, rc));
 	}
 	next_endpoint(b);
 	schedule_retry(b, next_backoff(b));
@@ -536,6 +545,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	if (rc == MOSQ_ERR_SUCCESS && b->poll && mosquitto_socket(b->mosq) == b->poll_fd &&
 	    mosquitto_want_write(b->mosq))
 		rc = mosquitto_loop_write(b->mosq, 1); /* what the callbacks queued */
+	if (rc == MOSQ_ERR_ERRNO)
+		b->sys_errno = errno;
 	if (!b->poll)
 		return;
 	note_transport(b);
@@ -575,7 +586,7 @@ static void mosq_on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	b->session_started_ms = uv_now(b->loop);
 	b->timeouts_in_row = 0;
 	b->connect_timeout_ms = b->timeout_base_ms;
-	b->last_cause[0] = '\0';
+	b->n_logged = 0;
 	b->broker_max_packet = props && mosquitto_property_read_int32(
 					    props, MQTT_PROP_MAXIMUM_PACKET_SIZE, &mps, false)
 				   ? mps
@@ -714,6 +725,8 @@ static void connect_now(struct broker *b)
 	rc = make_client(b);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_connect_async(b->mosq, e->host, e->port, (int)b->keepalive);
+	if (rc == MOSQ_ERR_ERRNO)
+		b->sys_errno = errno;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		attempt_failed(b, rc, 0);
 		return;

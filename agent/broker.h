@@ -49,6 +49,7 @@
 #define BROKER_MAX_URLS	    8
 #define BROKER_URL_MAX	    256
 #define BROKER_CAUSE_MAX    320
+#define BROKER_CAUSES_KEPT  4
 #define BROKER_PROBE_MIN    1024u /* the smallest payload a size probe tries */
 #define BROKER_PUBLISH_ROOM 170u  /* PUBLISH header, properties and longest topic (TOPIC_MAX) */
 
@@ -132,7 +133,11 @@ struct broker {
 	unsigned backoff_ms;
 	unsigned short_closes; /* sessions in a row closed by the broker within 30 s */
 	bool conflict;
-	char last_cause[BROKER_CAUSE_MAX]; /* last cause logged; "" after a good session */
+	/* causes logged since the last session (a ring): each is logged once, even when two
+	 * alternate (a TLS alert, or a reset that swallowed it) */
+	char logged[BROKER_CAUSES_KEPT][BROKER_CAUSE_MAX];
+	unsigned n_logged;
+	int sys_errno;			   /* errno of the last MOSQ_ERR_ERRNO, taken at once */
 	char last_error[BROKER_CAUSE_MAX]; /* for status */
 	uint64_t last_error_unix;
 
