@@ -1,7 +1,7 @@
 # Issue 14, "the broker connection in the field": each case of the issue as a test in the
 # namespace lab (tests/integration/lib/lab.sh: real mosquitto 2.0.11, the plugin, TLS, agents in
 # network namespaces), with the broker option that provokes it. Label integration.
-if(NOT TARGET mqttip OR NOT TARGET mqttip_plugin OR NOT TARGET jsonget)
+if(NOT TARGET mqttip OR NOT TARGET mqttip_plugin OR NOT TARGET jsonget OR NOT TARGET delayrelay)
 	return()
 endif()
 pkg_check_modules(FIELD_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
@@ -13,7 +13,8 @@ add_executable(mcastcat integration/mcastcat.c)
 
 set(field_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>"
 	"JSONGET=$<TARGET_FILE:jsonget>" "MQTTVPN_EMU=$<TARGET_FILE:mqttvpn_emu>"
-	"MCASTCAT=$<TARGET_FILE:mcastcat>" "MQTTIP_VECTORS=${MQTTIP_VECTORS}")
+	"MCASTCAT=$<TARGET_FILE:mcastcat>" "DELAYRELAY=$<TARGET_FILE:delayrelay>"
+	"MQTTIP_VECTORS=${MQTTIP_VECTORS}")
 if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
 	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
 		OUTPUT_VARIABLE field_asan OUTPUT_STRIP_TRAILING_WHITESPACE)

@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!strcmp(argv[1], "send")) {
 		if (setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr, sizeof(ifaddr)) < 0 ||
-		    sendto(s, argv[5], strlen(argv[5]), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		    sendto(s, argv[5], strlen(argv[5]), 0, (struct sockaddr *)&sa, sizeof(sa)) <
+			0) {
 			perror("mcastcat send");
 			return 1;
 		}

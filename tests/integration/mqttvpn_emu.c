@@ -175,19 +175,20 @@ int main(int argc, char **argv)
 			seed = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: mqttvpn_emu -i IF -a ADDR -b tcp://HOST:PORT [-m MASK] "
-					"[-k PASSWORD] [-n ID] [--seed N] [-d]\n");
+			fprintf(stderr,
+				"usage: mqttvpn_emu -i IF -a ADDR -b tcp://HOST:PORT [-m MASK] "
+				"[-k PASSWORD] [-n ID] [--seed N] [-d]\n");
 			return 2;
 		}
 	}
-	if (!ifname || !addr || !broker ||
-	    sscanf(broker, "tcp://%255[^:]:%d", host, &port) < 1) {
+	if (!ifname || !addr || !broker || sscanf(broker, "tcp://%255[^:]:%d", host, &port) < 1) {
 		fprintf(stderr, "mqttvpn_emu: -i, -a and -b tcp://HOST:PORT are required\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
 		return 1;
-	srand(seed); /* mqtt_vpn.c: srand(time(NULL)) */
+	mosquitto_lib_init(); /* before srand: it seeds rand() itself, Paho does not */
+	srand(seed);	      /* mqtt_vpn.c: srand(time(NULL)) */
 	if (!cl_id) {
 		snprintf(id_buf, sizeof(id_buf), "MQTT_VPN_%u", (unsigned)rand());
 		cl_id = id_buf;
@@ -203,7 +204,6 @@ int main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 	}
 
-	mosquitto_lib_init();
 	mosq = mosquitto_new(cl_id, true, NULL);
 	if (!mosq)
 		die("mosquitto_new");
@@ -216,8 +216,8 @@ int main(int argc, char **argv)
 
 	while (!stop) {
 		static unsigned char buf[BUFSIZE], plain[BUFSIZE + crypto_secretbox_ZEROBYTES];
-		static unsigned char cypher[BUFSIZE + crypto_secretbox_NONCEBYTES +
-					    crypto_secretbox_ZEROBYTES];
+		static unsigned char
+		    cypher[BUFSIZE + crypto_secretbox_NONCEBYTES + crypto_secretbox_ZEROBYTES];
 		char topic[64];
 		ssize_t n = read(tun_fd, buf, sizeof(buf));
 		const void *payload = buf;
