@@ -21,7 +21,7 @@ if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
 	list(APPEND field_env "MQTTIP_BROKER_PRELOAD=${field_asan}")
 endif()
 # name:timeout[:serial] (serial: measures throughput, runs alone)
-foreach(t duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90
+foreach(t duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90
 		latency:180)
 	string(REPLACE ":" ";" parts ${t})
 	list(GET parts 0 name)
