@@ -594,9 +594,8 @@ static void mosq_on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	if (b->conflict)
 		log_debug("broker %s: connected", e->url);
 	else
-		log_info("broker %s: connected (%s, MQTT %s%s)", e->url,
-			 e->tls ? "TLS" : "plain TCP", e->v311 ? "3.1.1" : "v5",
-			 b->broker_max_packet ? ", maximum packet size announced" : "");
+		log_info("broker %s: connected (%s, MQTT %s)", e->url, e->tls ? "TLS" : "plain TCP",
+			 e->v311 ? "3.1.1" : "v5");
 	if (b->broker_max_packet)
 		log_info("broker %s: maximum packet size %u bytes: messages up to %u bytes", e->url,
 			 (unsigned)b->broker_max_packet,
@@ -722,6 +721,7 @@ static void connect_now(struct broker *b)
 	b->disconnect_rc = -1;
 	b->tls_verify[0] = b->tls_error[0] = '\0';
 	b->broker_max_packet = 0;
+	memset(b->subs, 0, sizeof(b->subs)); /* message ids start again with the new client */
 	rc = make_client(b);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_connect_async(b->mosq, e->host, e->port, (int)b->keepalive);
@@ -863,6 +863,12 @@ int broker_set_tls(struct broker *b, SSL_CTX *const *ctxs, char *err, size_t cap
 		mosquitto_disconnect(b->mosq);
 	}
 	close_poll(b);
+	if (b->congested) {
+		b->congested = false;
+		if (b->cb.on_drained)
+			b->cb.on_drained(
+			    b->ctx); /* the old queue is gone: the producer must not wait */
+	}
 	b->backoff_ms = BACKOFF_MIN_MS;
 	uv_timer_stop(&b->retry_timer);
 	connect_now(b);

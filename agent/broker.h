@@ -48,7 +48,7 @@
 
 #define BROKER_MAX_URLS	    8
 #define BROKER_URL_MAX	    256
-#define BROKER_CAUSE_MAX    320
+#define BROKER_CAUSE_MAX    512
 #define BROKER_CAUSES_KEPT  4
 #define BROKER_PROBE_MIN    1024u /* the smallest payload a size probe tries */
 #define BROKER_PUBLISH_ROOM 170u  /* PUBLISH header, properties and longest topic (TOPIC_MAX) */

@@ -78,7 +78,8 @@ static size_t read_groups(const char *ifname, struct netaddr *out, size_t cap)
 		uint32_t be;
 
 		if (line[0] >= '0' && line[0] <= '9') {
-			ours = sscanf(line, "%*d %31s", dev) == 1 && !strcmp(dev, ifname);
+			/* "%-10s:" in the kernel: a long name runs into the colon */
+			ours = sscanf(line, "%*d %31[^: \t]", dev) == 1 && !strcmp(dev, ifname);
 			continue;
 		}
 		if (!ours || line[0] != '\t' || sscanf(line, " %lx", &v) != 1 || n == cap)
