@@ -412,6 +412,9 @@ static void attempt_failed(struct broker *b, int rc, int sock_err)
 	bool v5 = !e->v311;
 
 	b->failures++;
+	log_debug("broker %s: attempt ended: %s, TCP %s, %s, CONNACK %d", e->url,
+		  mosquitto_strerror(rc), b->tcp_up ? "up" : "not up",
+		  b->transport_up ? "transport up" : "transport not up", b->connack_rc);
 	if (b->tls_verify[0]) {
 		set_cause(b, "%s", b->tls_verify);
 	} else if (b->connack_rc > 0) {
@@ -501,28 +504,38 @@ static int socket_error(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 ? err : 0;
 }
 
+/* Before the first readable/writable event the TCP state is unknown: was the connection
+ * refused, or made and then reset or closed by the broker (fast enough that we never saw it
+ * up)? Returns the socket error that refused it, 0 when it was (or is) up. */
+static int settle_tcp(struct broker *b, int events)
+{
+	int err = socket_error(b->poll_fd);
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+
+	if (b->tcp_up)
+		return 0;
+	/* a reset or a hang-up needs a connection that was made */
+	b->tcp_up = err == ECONNRESET || err == EPIPE ||
+		    (!err && getpeername(b->poll_fd, (struct sockaddr *)&sa, &sl) == 0);
+	note_transport(b);
+	if (b->tcp_up)
+		return 0;
+	/* Under TLS libmosquitto writes the ClientHello at once, and that write may already have
+	 * taken the socket's error: a hang-up before the connection was up is a refusal. */
+	return err ? err : (events & UV_DISCONNECT) ? ECONNREFUSED : 0;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events)
 {
 	struct broker *b = h->data;
 	int rc = MOSQ_ERR_SUCCESS;
+	int err = settle_tcp(b, status < 0 ? UV_DISCONNECT : events);
 
-	if (status < 0) {
-		connection_ended(b, MOSQ_ERR_CONN_LOST, 0);
+	/* libuv reports POLLERR (a reset, a refusal) as a status */
+	if (status < 0 || err) {
+		connection_ended(b, MOSQ_ERR_CONN_LOST, b->tcp_up ? 0 : err ? err : ECONNREFUSED);
 		return;
-	}
-	if (!b->tcp_up) {
-		int err = socket_error(b->poll_fd);
-		struct sockaddr_storage sa;
-		socklen_t sl = sizeof(sa);
-
-		b->tcp_up = !err && getpeername(b->poll_fd, (struct sockaddr *)&sa, &sl) == 0;
-		/* Under TLS libmosquitto writes the ClientHello at once, and that write may already
-		 * have taken the socket's error: a hang-up before the connection was up is a
-		 * refusal. */
-		if (err || (!b->tcp_up && (events & UV_DISCONNECT))) {
-			connection_ended(b, MOSQ_ERR_CONN_LOST, err ? err : ECONNREFUSED);
-			return;
-		}
 	}
 	note_transport(b);
 	if (events & UV_WRITABLE) {

@@ -10,10 +10,13 @@ pkg_check_modules(FIELD_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 add_executable(mqttvpn_emu integration/mqttvpn_emu.c)
 target_link_libraries(mqttvpn_emu PRIVATE PkgConfig::FIELD_MOSQUITTO PkgConfig::SODIUM)
 add_executable(mcastcat integration/mcastcat.c)
+# A broker front that refuses MQTT v5 (the protocol fallback).
+add_executable(v311gate integration/v311gate.c)
 
 set(field_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>"
 	"JSONGET=$<TARGET_FILE:jsonget>" "MQTTVPN_EMU=$<TARGET_FILE:mqttvpn_emu>"
 	"MCASTCAT=$<TARGET_FILE:mcastcat>" "DELAYRELAY=$<TARGET_FILE:delayrelay>"
+	"V311GATE=$<TARGET_FILE:v311gate>"
 	"MQTTIP_VECTORS=${MQTTIP_VECTORS}")
 if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
 	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
@@ -21,7 +24,7 @@ if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
 	list(APPEND field_env "MQTTIP_BROKER_PRELOAD=${field_asan}")
 endif()
 # name:timeout[:serial] (serial: measures throughput, runs alone)
-foreach(t duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90
+foreach(t duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90 fallback:60
 		latency:180)
 	string(REPLACE ":" ";" parts ${t})
 	list(GET parts 0 name)

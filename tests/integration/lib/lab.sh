@@ -235,8 +235,11 @@ lab_spy_start() {
 	local conf="$LAB_DIR/spy.conf"
 	printf '%s\n' "per_listener_settings false" "persistence false" "log_dest stderr" \
 		"user root" "listener $LAB_SPY_PORT $LAB_BROKER_IP" "allow_anonymous true" >"$conf"
-	ip netns exec "$(lab_bns)" mosquitto -c "$conf" >>"$LAB_DIR/spy.log" 2>&1 &
-	LAB_SPY_PID=$!
+	# not a job of the test's shell: a test's bare `wait` must not wait for it
+	LAB_SPY_PID=$(
+		ip netns exec "$(lab_bns)" mosquitto -c "$conf" >>"$LAB_DIR/spy.log" 2>&1 &
+		echo $!
+	)
 	for _ in $(seq 1 50); do
 		lab_listening "$LAB_SPY_PORT" && return 0
 		sleep 0.1
