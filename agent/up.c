@@ -299,7 +299,7 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 {
 	struct config *c = &d->cfg;
 	bool explicit6 = c->has_addr6;
-	char why[160], a6[NETADDR_STR_MAX];
+	char why[160] = "", a6[NETADDR_STR_MAX];
 
 	if (d->secure) {
 		for (size_t i = 0; i < d->id.cert.n_addrs; i++) {
@@ -332,19 +332,20 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 			    "cannot give the interface IPv6 address %s: %s; enable IPv6 "
 			    "or use -6 none (address6 = none)",
 			    (netaddr_format(&c->addr6, a6, sizeof(a6)), a6), why);
-		log_warn("%s: the interface gets no IPv6 address (IPv4 only; -6 none says so "
-			 "without this warning)",
-			 why);
 		c->has_addr6 = false;
+		if (c->has_addr4)
+			log_warn(
+			    "%s: the interface gets no IPv6 address (IPv4 only; -6 none says so "
+			    "without this warning)",
+			    why);
 	}
 	if (c->has_addr4)
 		add_own(d, &c->addr4);
 	if (c->has_addr6)
 		add_own(d, &c->addr6);
-	if (!c->has_addr4 && !c->has_addr6) {
-		snprintf(err, cap, "no interface address");
-		return -1;
-	}
+	if (!c->has_addr4 && !c->has_addr6)
+		return set_error(err, cap, "no interface address%s%s",
+				 why[0] ? ": the IPv6 one is out: " : "", why);
 	if (c->has_addr6 && c->mtu < IPV6_MIN_MTU) {
 		netaddr_format(&c->addr6, a6, sizeof(a6));
 		set_error(err, cap,
