@@ -862,6 +862,7 @@ int broker_set_tls(struct broker *b, SSL_CTX *const *ctxs, char *err, size_t cap
 	for (size_t i = 0; i < b->n_ep; i++) {
 		SSL_CTX_free(b->ep[i].ssl_ctx);
 		b->ep[i].ssl_ctx = NULL;
+		b->ep[i].v311 = false; /* new credentials: v5 gets another chance */
 		if (!b->ep[i].tls)
 			continue;
 		SSL_CTX_up_ref(ctxs[i]);

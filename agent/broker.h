@@ -4,8 +4,9 @@
  *
  * Protocol: MQTT v5 first; a broker that answers "unsupported protocol version" (or closes the
  * connection after the CONNECT without any CONNACK) is spoken to in 3.1.1 from the next attempt
- * on (per broker URL, until the process restarts). Under v5 the CONNACK's Maximum Packet Size
- * and the reason codes of CONNACK, DISCONNECT and PUBACK are read; subscriptions carry No Local.
+ * on (per broker URL, until the process restarts or reloads its credentials). Under v5 the
+ * CONNACK's Maximum Packet Size and the reason codes of CONNACK, DISCONNECT and PUBACK are read;
+ * subscriptions carry No Local.
  *
  * Several broker URLs (a cluster): tried in turn, moving to the next after a failed attempt or
  * a lost session.
