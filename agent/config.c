@@ -2,6 +2,7 @@
  * the same settings with the same checks. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "broker.h"
 #include "log.h"
 
 #include <errno.h>
@@ -15,7 +16,18 @@
 #include "proto.h"
 #include "statuspath.h"
 
-enum key_kind { K_STR, K_PATH, K_BOOL, K_UINT, K_ADDR4, K_NETMASK, K_ADDR6, K_PREFIX6, K_MS };
+enum key_kind {
+	K_STR,
+	K_PATH,
+	K_BOOL,
+	K_UINT,
+	K_ADDR4,
+	K_NETMASK,
+	K_ADDR6,
+	K_PREFIX6,
+	K_MS,
+	K_BROKERS
+};
 
 struct key {
 	const char *name;
@@ -35,7 +47,7 @@ static const struct key keys[] = {
     {"netmask", 'm', K_NETMASK, NUM(prefix4), 0, 0},
     {"address6", '6', K_ADDR6, NUM(addr6), 0, 0},
     {"prefix6", 'x', K_PREFIX6, NUM(prefix6), 0, 0},
-    {"broker", 'b', K_STR, STR(broker), 0, 0},
+    {"broker", 'b', K_BROKERS, NUM(broker), 0, 0},
     {"client-id", 'n', K_STR, STR(client_id), 0, 0},
     {"username", 'u', K_STR, STR(username), 0, 0},
     {"password", 'p', K_STR, STR(password), 0, 0},
@@ -58,6 +70,9 @@ static const struct key keys[] = {
     {"queue-per-peer", 0, K_UINT, NUM(queue_per_peer), 1, 1024},
     {"mqtt-keepalive", 0, K_UINT, NUM(mqtt_keepalive), 5, 3600},
     {"broadcast-peers", 0, K_UINT, NUM(broadcast_peers), 0, 256},
+    {"max-message", 0, K_UINT, NUM(max_message), 1024, MQTTIP_MAX_TRANSPORT_MSG},
+    {"connect-timeout", 0, K_MS, NUM(connect_timeout_ms), 1, 600},
+    {"subscribe-qos", 0, K_UINT, NUM(subscribe_qos), 0, 1},
     {"rekey-after", 0, K_MS, NUM(rekey_after_ms), 10, 86400},
     {"reject-after", 0, K_MS, NUM(reject_after_ms), 15, 86400},
 };
@@ -76,6 +91,9 @@ void config_defaults(struct config *c)
 	c->queue_per_peer = 64;
 	c->mqtt_keepalive = 30;
 	c->broadcast_peers = 32;
+	c->max_message = MQTTIP_MAX_TRANSPORT_MSG;
+	c->connect_timeout_ms = 10000;
+	c->subscribe_qos = 1;
 	c->rekey_after_ms = MQTTIP_REKEY_AFTER_TIME_MS;
 	c->reject_after_ms = MQTTIP_REJECT_AFTER_TIME_MS;
 }
@@ -110,6 +128,34 @@ static int netmask_to_prefix(const char *v, uint8_t *out)
 	if (len < 32 && (bits << len) != 0)
 		return -1; /* not contiguous */
 	*out = len;
+	return 0;
+}
+
+/* Appends the space-separated URLs of v to the broker list (emptied first when replace). */
+static int add_brokers(struct config *c, const char *v, bool replace, char *err, size_t cap)
+{
+	const char *p = v;
+
+	if (replace)
+		c->n_brokers = 0;
+	for (;;) {
+		size_t n;
+
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
+		n = strcspn(p, " \t");
+		if (c->n_brokers == CONFIG_BROKERS_MAX)
+			return set_error(err, cap, "broker: at most %d URLs", CONFIG_BROKERS_MAX);
+		if (n >= CONFIG_STR_MAX)
+			return set_error(err, cap, "broker: URL too long (at most %d bytes)",
+					 CONFIG_STR_MAX - 1);
+		memcpy(c->broker[c->n_brokers], p, n);
+		c->broker[c->n_brokers++][n] = '\0';
+		p += n;
+	}
+	if (!c->n_brokers)
+		return set_error(err, cap, "broker: no URL given");
 	return 0;
 }
 
@@ -151,9 +197,16 @@ static int set_key(struct config *c, const struct key *k, const char *v, char *e
 					 k->name, k->min, k->max, v);
 		*(uint64_t *)field = (uint64_t)n * 1000;
 		return 0;
+	case K_BROKERS:
+		return add_brokers(c, v, true, err, cap);
 	case K_ADDR4:
+		c->no_addr4 = !strcmp(v, "none");
+		c->has_addr4 = false;
+		if (c->no_addr4)
+			return 0;
 		if (netaddr_parse(v, strlen(v), &c->addr4) || c->addr4.family != 4)
-			return set_error(err, cap, "%s: '%s' is not an IPv4 address (a.b.c.d)",
+			return set_error(err, cap,
+					 "%s: '%s' is not an IPv4 address (a.b.c.d) or 'none'",
 					 k->name, v);
 		c->has_addr4 = true;
 		return 0;
@@ -165,11 +218,15 @@ static int set_key(struct config *c, const struct key *k, const char *v, char *e
 		c->has_prefix4 = true;
 		return 0;
 	case K_ADDR6:
+		c->no_addr6 = !strcmp(v, "none");
+		c->has_addr6 = false;
+		if (c->no_addr6)
+			return 0;
 		if (netaddr_parse(v, strlen(v), &c->addr6) || c->addr6.family != 6)
-			return set_error(
-			    err, cap,
-			    "%s: '%s' is not an IPv6 address in canonical (RFC 5952) form", k->name,
-			    v);
+			return set_error(err, cap,
+					 "%s: '%s' is not an IPv6 address in canonical (RFC 5952) "
+					 "form or 'none'",
+					 k->name, v);
 		c->has_addr6 = true;
 		return 0;
 	case K_PREFIX6:
@@ -293,13 +350,14 @@ void config_usage(FILE *out)
 	    "Runs the tunnel in the foreground. Flags (config file keys in brackets):\n"
 	    "  -c FILE            config file (key = value lines; docs/AGENT.md)\n"
 	    "  -i IFNAME          TUN interface (interface, default mqttip0)\n"
-	    "  -a ADDR            IPv4 address (address; default: the node certificate's)\n"
+	    "  -a ADDR|none       IPv4 address (address; default: the node certificate's)\n"
 	    "  -m NETMASK         IPv4 netmask (netmask; default: the certificate's prefix\n"
 	    "                     length, else 255.255.255.0)\n"
-	    "  -6 ADDR            IPv6 address (address6; default: the node certificate's)\n"
+	    "  -6 ADDR|none       IPv6 address (address6; default: the node certificate's)\n"
 	    "  -x LEN             IPv6 prefix length (prefix6; default: the certificate's, "
 	    "else 64)\n"
-	    "  -b URL             broker: mqtts://host:port, ssl://, mqtt://, tcp:// (broker)\n"
+	    "  -b URL             broker: mqtts://host:port, ssl://, mqtt://, tcp:// (broker);\n"
+	    "                     repeat -b (or list URLs in 'broker') for brokers tried in turn\n"
 	    "  -n ID              MQTT client id (client-id, default node name or address)\n"
 	    "  -u USER -p PASS    MQTT username and password (username, password)\n"
 	    "  -k PASSWORD        legacy MQTT_VPN mode (legacy-psk)\n"
@@ -316,6 +374,10 @@ void config_usage(FILE *out)
 	    "                     /var/lib/mqttip/IFNAME.state; in a network namespace\n"
 	    "                     /var/lib/mqttip/NETNS/IFNAME.state)\n"
 	    "  --mtu N            interface MTU (mtu, default 1400)\n"
+	    "  --max-message B    largest MQTT message, bytes (max-message, default 16416)\n"
+	    "  --connect-timeout S  first broker connect timeout (connect-timeout, default 10)\n"
+	    "  --subscribe-qos Q  highest subscription QoS, 1 or 0 (subscribe-qos, default 1;\n"
+	    "                     0 for RabbitMQ 3.x clusters: docs/SCALING.md)\n"
 	    "  --max-peers N --queue-per-peer N --mqtt-keepalive S --broadcast-peers N\n"
 	    "  --rekey-after S --reject-after S\n");
 }
@@ -326,6 +388,7 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 	char shortopts[3 * N_KEYS + 8];
 	size_t n = 0, s = 0;
 	int opt, idx;
+	bool cli_brokers = false;
 
 	shortopts[s++] = ':';
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -379,6 +442,7 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		const struct key *k = NULL;
+		int rc;
 
 		if (opt >= 1000)
 			k = &keys[opt - 1000];
@@ -388,8 +452,14 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 		}
 		if (!k)
 			continue;
-		if (set_key(c, k, k->kind == K_BOOL ? "" : optarg, err, cap))
+		/* -b replaces the file's brokers; more -b add to the list */
+		if (k->kind == K_BROKERS)
+			rc = add_brokers(c, optarg, !cli_brokers, err, cap);
+		else
+			rc = set_key(c, k, k->kind == K_BOOL ? "" : optarg, err, cap);
+		if (rc)
 			return CONFIG_ERROR;
+		cli_brokers |= k->kind == K_BROKERS;
 	}
 	return CONFIG_OK;
 }
@@ -398,9 +468,17 @@ int config_finish(struct config *c, char *err, size_t cap)
 {
 	if (!c->ifname[0])
 		return set_error(err, cap, "interface: empty name");
-	if (!c->broker[0])
+	if (!c->n_brokers)
 		return set_error(err, cap,
 				 "no broker given: use -b URL (or 'broker = URL' in the file)");
+	for (unsigned i = 0; i < c->n_brokers; i++) {
+		char host[256];
+		bool tls;
+		int port;
+
+		if (broker_parse_url(c->broker[i], &tls, host, sizeof(host), &port, err, cap))
+			return -1;
+	}
 	if (!c->bundle[0] && !c->node_cert[0] && !c->legacy_psk[0])
 		return set_error(
 		    err, cap,
@@ -421,6 +499,16 @@ int config_finish(struct config *c, char *err, size_t cap)
 		return set_error(err, cap, "state file path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
 		return set_error(err, cap, "reject-after must be longer than rekey-after");
+	if (c->max_message < c->mtu + MQTTIP_LEGACY_OVERHEAD ||
+	    c->max_message < MQTTIP_INITIATION_MAX_LEN)
+		return set_error(err, cap,
+				 "max-message %u is below the %u bytes one packet of mtu %u needs: "
+				 "raise max-message or lower mtu",
+				 c->max_message, c->mtu + MQTTIP_LEGACY_OVERHEAD, c->mtu);
+	if (c->legacy_psk[0] && c->no_addr4)
+		return set_error(err, cap,
+				 "legacy mode (-k) carries IPv4 only: it cannot run with "
+				 "address = none");
 	return 0;
 }
 

@@ -13,16 +13,19 @@
 #include "netaddr.h"
 #include "topic.h"
 
-#define CONFIG_PATH_MAX	  1024
-#define CONFIG_STR_MAX	  256
-#define CONFIG_IFNAME_MAX 16 /* IFNAMSIZ */
+#define CONFIG_PATH_MAX	   1024
+#define CONFIG_STR_MAX	   256
+#define CONFIG_IFNAME_MAX  16 /* IFNAMSIZ */
+#define CONFIG_BROKERS_MAX 8  /* = BROKER_MAX_URLS */
 
 struct config {
 	char ifname[CONFIG_IFNAME_MAX];
 	struct netaddr addr4, addr6;
 	bool has_addr4, has_addr6, has_prefix4, has_prefix6;
+	bool no_addr4, no_addr6; /* "none": the interface gets no address of that family */
 	uint8_t prefix4, prefix6;
-	char broker[CONFIG_STR_MAX];
+	char broker[CONFIG_BROKERS_MAX][CONFIG_STR_MAX]; /* tried in turn */
+	unsigned n_brokers;
 	char client_id[CONFIG_STR_MAX];
 	char username[CONFIG_STR_MAX];
 	char password[CONFIG_STR_MAX];
@@ -42,7 +45,9 @@ struct config {
 	unsigned queue_per_peer;
 	unsigned mqtt_keepalive;
 	unsigned broadcast_peers;
-	uint64_t rekey_after_ms, reject_after_ms;
+	unsigned max_message;	/* bytes of MQTT payload */
+	unsigned subscribe_qos; /* highest subscription QoS: 1, or 0 (RabbitMQ 3.x clusters) */
+	uint64_t rekey_after_ms, reject_after_ms, connect_timeout_ms;
 };
 
 enum config_result {
@@ -61,7 +66,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap);
 /* Parses argv (argv[0] = "up"): -c FILE first, then every flag on top. */
 enum config_result config_parse_args(struct config *c, int argc, char **argv, char *err,
 				     size_t cap);
-/* Fills the values that depend on others (status socket path); checks required keys. */
+/* Fills the values that depend on others (status socket path); checks required keys, the broker
+ * URLs and the settings that constrain each other. */
 int config_finish(struct config *c, char *err, size_t cap);
 void config_usage(FILE *out);
 /* Wipes the secrets (passwords). */

@@ -20,13 +20,13 @@
 #define TUN_READS_PER_WAKE 128 /* packets read in one wake-up before yielding to the loop */
 #define ROUTE_CACHE_SIZE   256
 #define BATCH_SLOTS	   8
-#define LOOKUPS		   64 /* directory lookups in flight */
+#define LOOKUPS		   64	/* directory lookups in flight */
+#define IGMP_POLL_MS	   2000 /* the interface's multicast groups are read this often */
 
 struct daemon {
 	uv_loop_t *loop;
 	struct config cfg;
 	struct identity id;
-	SSL_CTX *ssl_ctx;
 
 	int tun_fd;
 	uv_poll_t tun_poll;
@@ -50,6 +50,7 @@ struct daemon {
 	struct revocation *revocation;
 
 	uint8_t pkt[MQTTIP_MAX_IP_PACKET + 64]; /* one TUN read */
+	uint64_t igmp_polled_ms;		/* last read of the interface's groups */
 	uint64_t start_ms;
 };
 

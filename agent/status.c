@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -58,6 +59,104 @@ static void out_printf(struct out *o, const char *fmt, ...)
 		o->buf = nb;
 		o->cap = cap;
 	}
+}
+
+/* A JSON string (quotes included), or null for NULL / "". */
+static void json_string(struct out *o, const char *s)
+{
+	if (!s || !*s) {
+		out_printf(o, "null");
+		return;
+	}
+	out_printf(o, "\"");
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			out_printf(o, "\\%c", ch);
+		else if (ch < 0x20)
+			out_printf(o, "\\u%04x", ch);
+		else
+			out_printf(o, "%c", ch);
+	}
+	out_printf(o, "\"");
+}
+
+static void json_opt_u64(struct out *o, const char *name, uint64_t v, bool present)
+{
+	if (present)
+		out_printf(o, ",\"%s\":%llu", name, (unsigned long long)v);
+	else
+		out_printf(o, ",\"%s\":null", name);
+}
+
+static void conflict_text(const struct broker *b, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (b->conflict)
+		snprintf(buf, cap, "another client uses node name %s (this certificate)",
+			 b->identity);
+}
+
+static void broker_json(struct daemon *d, struct out *o)
+{
+	const struct broker *b = &d->broker;
+	const struct broker_endpoint *e = broker_current(b);
+	uint64_t unix_now = (uint64_t)time(NULL);
+	char conflict[160];
+
+	conflict_text(b, conflict, sizeof(conflict));
+	out_printf(o, "\"broker\":{\"url\":");
+	json_string(o, e->url);
+	out_printf(o, ",\"host\":\"%s\",\"port\":%d,\"tls\":%s,\"connected\":%s,\"protocol\":",
+		   e->host, e->port, e->tls ? "true" : "false", b->connected ? "true" : "false");
+	json_string(o, b->connected ? (b->protocol == 5 ? "5" : "3.1.1") : NULL);
+	out_printf(o,
+		   ",\"connects\":%llu,\"losses\":%llu,\"failures\":%llu,"
+		   "\"max_payload\":%zu,\"refused\":%llu",
+		   (unsigned long long)b->connects, (unsigned long long)b->losses,
+		   (unsigned long long)b->failures, b->max_payload,
+		   (unsigned long long)b->publish_refused);
+	json_opt_u64(o, "max_packet", b->broker_max_packet, b->connected && b->broker_max_packet);
+	json_opt_u64(o, "size_limit", b->probe_ok, b->connected && b->probe_bad);
+	out_printf(o, ",\"connect_timeout_s\":%u,\"conflict\":", b->connect_timeout_ms / 1000);
+	json_string(o, conflict);
+	out_printf(o, ",\"last_error\":");
+	json_string(o, b->last_error);
+	json_opt_u64(o, "last_error_time", b->last_error_unix, b->last_error[0]);
+	json_opt_u64(o, "last_error_age_s",
+		     unix_now > b->last_error_unix ? unix_now - b->last_error_unix : 0,
+		     b->last_error[0]);
+	out_printf(o, ",\"urls\":[");
+	for (size_t i = 0; i < b->n_ep; i++) {
+		out_printf(o, i ? "," : "");
+		json_string(o, b->ep[i].url);
+	}
+	out_printf(o, "]},");
+}
+
+static void broker_text(struct daemon *d, struct out *o)
+{
+	const struct broker *b = &d->broker;
+	const struct broker_endpoint *e = broker_current(b);
+	uint64_t unix_now = (uint64_t)time(NULL);
+	char conflict[160];
+
+	out_printf(o, "  broker: %s (%s%s), %s, %llu connects, %llu losses, %llu failed attempts\n",
+		   e->url, e->tls ? "TLS" : "plain TCP",
+		   b->connected ? (b->protocol == 5 ? ", MQTT v5" : ", MQTT 3.1.1") : "",
+		   b->connected ? "connected" : "not connected", (unsigned long long)b->connects,
+		   (unsigned long long)b->losses, (unsigned long long)b->failures);
+	if (b->connected && (b->broker_max_packet || b->probe_bad))
+		out_printf(o, "  broker limit: messages up to %zu bytes\n", b->max_payload);
+	conflict_text(b, conflict, sizeof(conflict));
+	if (conflict[0])
+		out_printf(o, "  broker conflict: %s\n", conflict);
+	if (b->last_error[0])
+		out_printf(o, "  last broker error: %s (%llu s ago)\n", b->last_error,
+			   (unsigned long long)(unix_now > b->last_error_unix
+						    ? unix_now - b->last_error_unix
+						    : 0));
 }
 
 static void drops_json(struct out *o, const uint64_t *drops)
@@ -106,12 +205,8 @@ static void json_status(struct daemon *d, struct out *o, uint64_t now)
 		   n->id.secure ? "true" : "false",
 		   (unsigned long long)((now - d->start_ms) / 1000));
 	own_addresses(d, o, true);
-	out_printf(o,
-		   "],\"broker\":{\"host\":\"%s\",\"port\":%d,\"tls\":%s,\"connected\":%s,"
-		   "\"connects\":%llu,\"losses\":%llu},",
-		   d->broker.host, d->broker.port, d->broker.tls ? "true" : "false",
-		   d->broker.connected ? "true" : "false", (unsigned long long)d->broker.connects,
-		   (unsigned long long)d->broker.losses);
+	out_printf(o, "],");
+	broker_json(d, o);
 	out_printf(o,
 		   "\"legacy\":{\"enabled\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
 		   "\"rx_bytes\":%llu,\"tx_bytes\":%llu},\"drops\":",
@@ -160,10 +255,8 @@ static void text_status(struct daemon *d, struct out *o, uint64_t now)
 		   n->id.secure ? n->id.cert.name : "(legacy only)",
 		   (unsigned long long)((now - d->start_ms) / 1000));
 	own_addresses(d, o, false);
-	out_printf(o, "\n  broker: %s:%d (%s), %s, %llu connects, %llu losses\n", d->broker.host,
-		   d->broker.port, d->broker.tls ? "TLS" : "plain TCP",
-		   d->broker.connected ? "connected" : "not connected",
-		   (unsigned long long)d->broker.connects, (unsigned long long)d->broker.losses);
+	out_printf(o, "\n");
+	broker_text(d, o);
 	if (n->legacy)
 		out_printf(o, "  legacy: on, %llu packets received, %llu sent\n",
 			   (unsigned long long)n->legacy->rx_packets,

@@ -22,6 +22,42 @@ struct tun_in6_ifreq {
 	int ifindex;
 };
 
+/* The first character of a sysctl file, 0 when it cannot be read. */
+static char sysctl_char(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (!f)
+		return 0;
+	c = fgetc(f);
+	fclose(f);
+	return c == EOF ? 0 : (char)c;
+}
+
+bool tun_ipv6_available(char *why, size_t cap)
+{
+	static const char *const knobs[] = {"all", "default"};
+
+	if (access("/proc/net/if_inet6", F_OK)) {
+		snprintf(why, cap, "the kernel has no IPv6 (no /proc/net/if_inet6)");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", knobs[i]);
+		if (sysctl_char(path) == '1') {
+			snprintf(
+			    why, cap,
+			    "IPv6 is disabled on this host (net.ipv6.conf.%s.disable_ipv6 = 1)",
+			    knobs[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 int tun_open(const char *ifname, char *err, size_t cap)
 {
 	struct ifreq ifr;

@@ -20,10 +20,15 @@
 
 #include "commands.h"
 #include "daemon.h"
+#include "igmp.h"
 #include "log.h"
 #include "state.h"
 #include "status.h"
 #include "tun.h"
+
+/* RFC 8200 section 5: an IPv6 link carries packets of 1280 bytes; Linux takes IPv6 off an
+ * interface with a smaller MTU. */
+#define IPV6_MIN_MTU 1280
 
 static int up_argc;
 static char **up_argv;
@@ -35,7 +40,14 @@ static int node_publish_cb(void *ctx, const char *topic, const uint8_t *payload,
 {
 	struct daemon *d = ctx;
 
-	return broker_publish(&d->broker, topic, payload, len, qos, retain);
+	switch (broker_publish(&d->broker, topic, payload, len, qos, retain)) {
+	case BROKER_OK:
+		return 0;
+	case BROKER_ERR_OVERSIZE:
+		return NODE_PUBLISH_OVERSIZE;
+	default:
+		return -1;
+	}
 }
 
 static int node_subscribe_cb(void *ctx, const char *filter, int qos)
@@ -105,6 +117,7 @@ static void on_broker_connect(void *ctx)
 {
 	struct daemon *d = ctx;
 
+	node_set_broker_limit(&d->node, broker_max_payload(&d->broker));
 	node_connected(&d->node, uv_now(d->loop));
 }
 
@@ -127,8 +140,18 @@ static void on_broker_drained(void *ctx)
 static void on_tick(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
+	uint64_t now = uv_now(d->loop);
 
-	node_tick(&d->node, uv_now(d->loop));
+	/* a size probe may have lowered the broker's limit since the connect (broker.h) */
+	node_set_broker_limit(&d->node, broker_max_payload(&d->broker));
+	if (d->node.legacy && now - d->igmp_polled_ms >= IGMP_POLL_MS) {
+		struct netaddr groups[NODE_LEGACY_GROUPS];
+
+		d->igmp_polled_ms = now;
+		node_legacy_set_groups(&d->node, groups,
+				       igmp_groups(d->cfg.ifname, groups, NODE_LEGACY_GROUPS));
+	}
+	node_tick(&d->node, now);
 	broker_flush(&d->broker);
 }
 
@@ -207,6 +230,7 @@ static struct node_settings settings_of(const struct config *c)
 	s.params.reject_after_ms = c->reject_after_ms;
 	s.queue_per_peer = c->queue_per_peer;
 	s.broadcast_peers = c->broadcast_peers;
+	s.subscribe_qos = (int)c->subscribe_qos;
 	s.debug = c->debug;
 	return s;
 }
@@ -236,6 +260,44 @@ static struct node_credentials credentials_of(const struct identity *id, const s
 	return cred;
 }
 
+static void free_contexts(const struct daemon *d, SSL_CTX **ctxs)
+{
+	for (size_t i = 0; i < d->broker.n_ep; i++)
+		SSL_CTX_free(ctxs[i]);
+}
+
+/* One TLS context per broker URL (each verifies its own host name); NULL for plain ones. */
+static int tls_contexts(const struct daemon *d, const struct identity *id, SSL_CTX **ctxs,
+			char *err, size_t cap)
+{
+	for (size_t i = 0; i < d->broker.n_ep; i++)
+		ctxs[i] = NULL;
+	for (size_t i = 0; i < d->broker.n_ep; i++) {
+		if (!d->broker.ep[i].tls)
+			continue;
+		if (!id->client_cert) {
+			free_contexts(d, ctxs);
+			return set_error(err, cap,
+					 "a TLS broker needs the node's client certificate: give "
+					 "--bundle (or --cert --key --cafile)");
+		}
+		if (!(ctxs[i] = identity_tls_context(id, d->broker.ep[i].host, err, cap))) {
+			free_contexts(d, ctxs);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool any_tls(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->broker.n_ep; i++) {
+		if (d->broker.ep[i].tls)
+			return true;
+	}
+	return false;
+}
+
 static void reload(struct daemon *d)
 {
 	struct node_credentials cred;
@@ -244,7 +306,7 @@ static void reload(struct daemon *d)
 	struct config c;
 	struct identity id;
 	char err[512];
-	SSL_CTX *ctx = NULL;
+	SSL_CTX *ctxs[BROKER_MAX_URLS];
 
 	config_defaults(&c);
 	if (config_parse_args(&c, up_argc, up_argv, err, sizeof(err)) != CONFIG_OK ||
@@ -259,7 +321,7 @@ static void reload(struct daemon *d)
 		config_wipe(&c);
 		return;
 	}
-	if (d->broker.tls && !(ctx = identity_tls_context(&id, d->broker.host, err, sizeof(err)))) {
+	if (tls_contexts(d, &id, ctxs, err, sizeof(err))) {
 		log_error("reload refused: %s", err);
 		identity_free(&id);
 		config_wipe(&c);
@@ -273,8 +335,7 @@ static void reload(struct daemon *d)
 	set = settings_of(&c);
 	cred = credentials_of(&id, &c, extra);
 	if (node_reload(&d->node, &set, &cred, uv_now(d->loop))) {
-		if (ctx)
-			SSL_CTX_free(ctx);
+		free_contexts(d, ctxs);
 		identity_free(&id);
 		config_wipe(&c);
 		return;
@@ -293,12 +354,9 @@ static void reload(struct daemon *d)
 	d->cfg.reject_after_ms = c.reject_after_ms;
 	log_set_debug(c.debug);
 	config_wipe(&c);
-	if (ctx) {
-		if (broker_reload_tls(&d->broker, ctx, err, sizeof(err)))
-			log_error("reload: %s", err);
-		SSL_CTX_free(d->ssl_ctx);
-		d->ssl_ctx = ctx;
-	}
+	if (any_tls(d) && broker_set_tls(&d->broker, ctxs, err, sizeof(err)))
+		log_error("reload: %s", err);
+	free_contexts(d, ctxs);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -317,21 +375,25 @@ static int fatal(const char *msg)
 	return MQTTIP_EXIT_FAILED;
 }
 
-/* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address. */
-/* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address. */
+/* Interface addresses: flags win; otherwise the certificate's first IPv4 and IPv6 address;
+ * "none" leaves a family out. On a host without IPv6 the certificate's IPv6 address is left
+ * out with one warning; an explicit -6 ADDR is then an error. Returns 0, or -1 (fatal) or -2
+ * (a setting that cannot work: usage) with the reason in err. */
 static int choose_addresses(struct daemon *d, char *err, size_t cap)
 {
 	struct config *c = &d->cfg;
+	bool explicit6 = c->has_addr6;
+	char why[160] = "", a6[NETADDR_STR_MAX];
 
 	for (size_t i = 0; d->id.secure && i < d->id.cert.n_addrs; i++) {
 		const struct cert_prefix *a = &d->id.cert.addrs[i];
 
-		if (a->addr.family == 4 && !c->has_addr4) {
+		if (a->addr.family == 4 && !c->has_addr4 && !c->no_addr4) {
 			c->addr4 = a->addr;
 			c->has_addr4 = true;
 			if (!c->has_prefix4)
 				c->prefix4 = a->len;
-		} else if (a->addr.family == 6 && !c->has_addr6) {
+		} else if (a->addr.family == 6 && !c->has_addr6 && !c->no_addr6) {
 			c->addr6 = a->addr;
 			c->has_addr6 = true;
 			if (!c->has_prefix6)
@@ -342,9 +404,31 @@ static int choose_addresses(struct daemon *d, char *err, size_t cap)
 		log_warn(
 		    "address %s is not in the node certificate: peers will drop packets from it",
 		    "-a");
-	if (!c->has_addr4 && !c->has_addr6) {
-		snprintf(err, cap, "no interface address");
-		return -1;
+	if (c->has_addr6 && !tun_ipv6_available(why, sizeof(why))) {
+		netaddr_format(&c->addr6, a6, sizeof(a6));
+		if (explicit6)
+			return set_error(
+			    err, cap,
+			    "cannot give the interface IPv6 address %s: %s; enable IPv6 "
+			    "or use -6 none (address6 = none)",
+			    a6, why);
+		c->has_addr6 = false;
+		if (c->has_addr4)
+			log_warn(
+			    "%s: the interface gets no IPv6 address (IPv4 only; -6 none says so "
+			    "without this warning)",
+			    why);
+	}
+	if (!c->has_addr4 && !c->has_addr6)
+		return set_error(err, cap, "no interface address%s%s",
+				 why[0] ? ": the IPv6 one is out: " : "", why);
+	if (c->has_addr6 && c->mtu < IPV6_MIN_MTU) {
+		netaddr_format(&c->addr6, a6, sizeof(a6));
+		set_error(err, cap,
+			  "mtu %u is below IPv6's minimum of %u bytes (RFC 8200) and the interface "
+			  "gets IPv6 address %s: use --mtu %u or more, or -6 none for IPv4 only",
+			  c->mtu, IPV6_MIN_MTU, a6, IPV6_MIN_MTU);
+		return -2;
 	}
 	return 0;
 }
@@ -453,47 +537,91 @@ static void release(struct daemon *d)
 	free(d->legacy);
 	free(d->wanted);
 	free(d->revocation);
-	if (d->ssl_ctx)
-		SSL_CTX_free(d->ssl_ctx);
 	identity_free(&d->id);
 	config_wipe(&d->cfg);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);
 }
 
+/* Size of the largest message one packet of the interface MTU makes, in the modes in use. */
+static size_t min_message(const struct daemon *d)
+{
+	size_t secure = d->cfg.mtu + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_TRANSPORT_OVERHEAD;
+	size_t legacy = d->cfg.mtu + MQTTIP_LEGACY_OVERHEAD;
+
+	return d->cfg.legacy_psk[0] && legacy > secure ? legacy : secure;
+}
+
+static int start_broker(struct daemon *d, char *err, size_t cap)
+{
+	struct broker_callbacks cb = {on_broker_connect, on_broker_message, on_broker_drained};
+	const char *urls[CONFIG_BROKERS_MAX];
+	char client_id[CONFIG_STR_MAX], a4[NETADDR_STR_MAX] = "", probe[TOPIC_MAX] = "";
+	SSL_CTX *ctxs[BROKER_MAX_URLS];
+	struct netaddr self = d->cfg.has_addr4 ? d->cfg.addr4 : d->cfg.addr6;
+	struct broker_options o = {
+	    .urls = urls,
+	    .n_urls = d->cfg.n_brokers,
+	    .client_id = client_id,
+	    .user = d->cfg.username,
+	    .pass = d->cfg.password,
+	    .identity = d->id.secure ? d->id.cert.name : a4,
+	    .probe_topic = probe,
+	    .keepalive_s = d->cfg.mqtt_keepalive,
+	    .connect_timeout_ms = (unsigned)d->cfg.connect_timeout_ms,
+	    .max_message = d->cfg.max_message,
+	    .min_message = min_message(d),
+	};
+	int rc;
+
+	for (unsigned i = 0; i < d->cfg.n_brokers; i++)
+		urls[i] = d->cfg.broker[i];
+	if (d->cfg.has_addr4)
+		netaddr_format(&d->cfg.addr4, a4, sizeof(a4));
+	snprintf(client_id, sizeof(client_id), "%s", d->cfg.client_id);
+	if (!client_id[0])
+		snprintf(client_id, sizeof(client_id), "%s", d->id.secure ? d->id.cert.name : a4);
+	/* size probes on our own inbox: nobody else reads it, and No Local keeps them from us */
+	if (d->id.secure)
+		topic_data(probe, sizeof(probe), d->cfg.prefix, &self, &self);
+	else
+		topic_legacy(probe, sizeof(probe), d->cfg.prefix, &self);
+	if (broker_init(&d->broker, d->loop, &o, &cb, d, err, cap))
+		return -1;
+	if (tls_contexts(d, &d->id, ctxs, err, cap))
+		return -1;
+	rc = broker_set_tls(&d->broker, ctxs, err, cap);
+	free_contexts(d, ctxs);
+	for (size_t i = 0; rc == 0 && i < d->broker.n_ep; i++) {
+		if (!d->broker.ep[i].tls)
+			log_warn("plain MQTT to %s: the broker cannot authenticate this node (use "
+				 "mqtts://)",
+				 d->broker.ep[i].host);
+	}
+	return rc;
+}
+
 static int run(struct daemon *d)
 {
-	char err[512], host[256], a4[NETADDR_STR_MAX] = "", a6[NETADDR_STR_MAX] = "";
-	char client_id[CONFIG_STR_MAX];
-	struct broker_callbacks cb = {on_broker_connect, on_broker_message, on_broker_drained};
-	bool tls;
-	int port;
+	char err[512], a4[NETADDR_STR_MAX] = "", a6[NETADDR_STR_MAX] = "";
+	int rc;
 
-	if (broker_parse_url(d->cfg.broker, &tls, host, sizeof(host), &port, err, sizeof(err))) {
-		fprintf(stderr, "mqttip up: %s\n", err);
-		return MQTTIP_EXIT_USAGE;
-	}
 	if (sodium_init() < 0)
 		return fatal("libsodium failed to initialise");
 	if (identity_load(&d->id, &d->cfg, (uint64_t)time(NULL), err, sizeof(err)))
 		return fatal(err);
-	if (choose_addresses(d, err, sizeof(err)))
-		return fatal(err);
-	if (tls) {
-		if (!d->id.client_cert)
-			return fatal(
-			    "a TLS broker needs the node's client certificate: give --bundle "
-			    "(or --cert --key --cafile)");
-		if (!(d->ssl_ctx = identity_tls_context(&d->id, host, err, sizeof(err))))
-			return fatal(err);
-	} else {
-		log_warn(
-		    "plain MQTT to %s: the broker cannot authenticate this node (use mqtts://)",
-		    host);
+	if ((rc = choose_addresses(d, err, sizeof(err))) != 0) {
+		fprintf(stderr, "mqttip up: %s\n", err);
+		return rc == -2 ? MQTTIP_EXIT_USAGE : MQTTIP_EXIT_FAILED;
 	}
 	d->loop = malloc(sizeof(*d->loop));
-	if (!d->loop || uv_loop_init(d->loop))
+	if (!d->loop || uv_loop_init(d->loop)) {
+		free(d->loop);
+		d->loop = NULL;
 		return fatal("cannot create the event loop");
+	}
+	if (start_broker(d, err, sizeof(err)))
+		return fatal(err);
 	/* the interface first: without the right to make it nothing else matters (the node would
 	 * write its state file before) */
 	if ((d->tun_fd = tun_open(d->cfg.ifname, err, sizeof(err))) < 0)
@@ -504,17 +632,10 @@ static int run(struct daemon *d)
 		return fatal(err);
 	if (start_node(d, err, sizeof(err)))
 		return fatal(err);
-	snprintf(client_id, sizeof(client_id), "%s", d->cfg.client_id);
 	if (d->cfg.has_addr4)
 		netaddr_format(&d->cfg.addr4, a4, sizeof(a4));
 	if (d->cfg.has_addr6)
 		netaddr_format(&d->cfg.addr6, a6, sizeof(a6));
-	if (!client_id[0])
-		snprintf(client_id, sizeof(client_id), "%s", d->id.secure ? d->id.cert.name : a4);
-	if (broker_init(&d->broker, d->loop, client_id, d->cfg.username, d->cfg.password,
-			d->ssl_ctx, host, port, tls, d->cfg.mqtt_keepalive, &cb, d, err,
-			sizeof(err)))
-		return fatal(err);
 	switch (status_server_start(d, err, sizeof(err))) {
 	case 0:
 		break;
@@ -536,11 +657,11 @@ static int run(struct daemon *d)
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	d->start_ms = uv_now(d->loop);
-	log_info("up: interface %s%s%s%s%s, node %s, mode %s%s, broker %s:%d (%s)", d->cfg.ifname,
+	log_info("up: interface %s%s%s%s%s, node %s, mode %s%s, broker %s%s", d->cfg.ifname,
 		 a4[0] ? " " : "", a4, a6[0] ? " " : "", a6, d->id.secure ? d->id.cert.name : "-",
 		 d->id.secure ? "secure" : "",
-		 d->node.legacy ? (d->id.secure ? "+legacy" : "legacy") : "", host, port,
-		 tls ? "TLS" : "plain");
+		 d->node.legacy ? (d->id.secure ? "+legacy" : "legacy") : "", d->cfg.broker[0],
+		 d->cfg.n_brokers > 1 ? " (and others in turn)" : "");
 	start_reading(d);
 	broker_start(&d->broker);
 	uv_run(d->loop, UV_RUN_DEFAULT);
@@ -593,11 +714,10 @@ int cmd_up(int argc, char **argv)
 	if (d->loop) {
 		uv_walk(d->loop, close_any, NULL);
 		uv_run(d->loop, UV_RUN_DEFAULT);
-		if (d->broker.mosq)
-			broker_destroy(&d->broker);
 		uv_loop_close(d->loop);
 		free(d->loop);
 	}
+	broker_destroy(&d->broker);
 	release(d);
 	mosquitto_lib_cleanup();
 	sodium_memzero(d, sizeof(*d));

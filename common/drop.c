@@ -32,6 +32,7 @@ static const char *const names[DROP_MAX] = {
     [DROP_REVOKED] = "revoked",
     [DROP_REVOCATION] = "revocation",
     [DROP_CERT_REQUEST] = "cert_request",
+    [DROP_OVERSIZE] = "oversize",
 };
 
 const char *drop_name(enum drop_reason why)

@@ -10,7 +10,7 @@ enum drop_reason {
 	DROP_NO_PEER,	 /* no certificate owns the destination, or no peer has a session */
 	DROP_QUEUE_FULL, /* waiting for a handshake or a certificate, its queue was full */
 	DROP_HANDSHAKE_TIMEOUT, /* queued packets when the handshake or the lookup gave up */
-	DROP_BROKER_DOWN,	/* the MQTT client refused the publish (not connected, too large) */
+	DROP_BROKER_DOWN,	/* the MQTT client refused the publish (not connected) */
 	DROP_MALFORMED,		/* transport, handshake or directory message of bad size or type */
 	DROP_UNKNOWN_INDEX,	/* no keypair for the receiver index */
 	DROP_AUTH,		/* AEAD tag did not verify */
@@ -36,6 +36,8 @@ enum drop_reason {
 	DROP_REVOKED,	 /* a certificate the VPN revocation list revokes (handshake, directory) */
 	DROP_REVOCATION, /* a revocation list refused: older, conflicting, forged, malformed */
 	DROP_CERT_REQUEST, /* a certificate request over the rate limit, or that we cannot answer */
+	DROP_OVERSIZE,	   /* a packet that alone is above the message size limit (the broker's
+			    * or the peer's), or a message the MQTT client refused as too large */
 	DROP_MAX
 };
 

@@ -120,13 +120,20 @@ void legacy_nonce_cache_wipe(struct legacy_nonce_cache *cache)
 	sodium_memzero(cache, sizeof(*cache));
 }
 
-static uint64_t fingerprint_of(const struct legacy_nonce_cache *cache,
-			       const uint8_t nonce[MQTTIP_LEGACY_NONCE_LEN])
+/* SipHash of sender_len || sender || nonce: the length byte keeps (sender, nonce) pairs of
+ * different sender lengths from ever hashing the same bytes. */
+static uint64_t fingerprint_of(const struct legacy_nonce_cache *cache, const uint8_t *sender,
+			       size_t sender_len, const uint8_t nonce[MQTTIP_LEGACY_NONCE_LEN])
 {
+	uint8_t in[1 + LEGACY_SENDER_MAX + MQTTIP_LEGACY_NONCE_LEN];
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t fp = 0;
 
-	crypto_shorthash(h, nonce, MQTTIP_LEGACY_NONCE_LEN, cache->key);
+	in[0] = (uint8_t)sender_len;
+	if (sender_len)
+		memcpy(in + 1, sender, sender_len);
+	memcpy(in + 1 + sender_len, nonce, MQTTIP_LEGACY_NONCE_LEN);
+	crypto_shorthash(h, in, 1 + sender_len + MQTTIP_LEGACY_NONCE_LEN, cache->key);
 	for (size_t i = 0; i < sizeof(h); i++)
 		fp |= (uint64_t)h[i] << (8 * i);
 	return fp;
@@ -170,11 +177,17 @@ static void evict_oldest(struct legacy_nonce_cache *cache)
 	cache->count--;
 }
 
-bool legacy_nonce_cache_check_and_add(struct legacy_nonce_cache *cache,
+bool legacy_nonce_cache_check_and_add(struct legacy_nonce_cache *cache, const uint8_t *sender,
+				      size_t sender_len,
 				      const uint8_t nonce[MQTTIP_LEGACY_NONCE_LEN])
 {
-	uint64_t fp = fingerprint_of(cache, nonce);
-	uint32_t s = home_slot(fp);
+	uint64_t fp;
+	uint32_t s;
+
+	if (sender_len > LEGACY_SENDER_MAX)
+		sender_len = LEGACY_SENDER_MAX;
+	fp = fingerprint_of(cache, sender, sender_len, nonce);
+	s = home_slot(fp);
 
 	for (; cache->slot[s] != 0; s = (s + 1) & SLOT_MASK) {
 		if (cache->fingerprint[cache->slot[s] - 1u] == fp)

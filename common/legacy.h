@@ -69,6 +69,7 @@ int legacy_open(const uint8_t key[MQTTIP_KEY_LEN], const uint8_t *msg, size_t le
 #define LEGACY_NONCE_CACHE_ENTRIES 256 /* power of two */
 #define LEGACY_NONCE_CACHE_SLOTS   (2 * LEGACY_NONCE_CACHE_ENTRIES)
 #define LEGACY_NONCE_CACHE_KEY_LEN 16 /* crypto_shorthash_KEYBYTES */
+#define LEGACY_SENDER_MAX	   16 /* an IPv6 address; MQTT_VPN senders are IPv4 (4 bytes) */
 
 struct legacy_nonce_cache {
 	uint8_t key[LEGACY_NONCE_CACHE_KEY_LEN];
@@ -84,9 +85,16 @@ void legacy_nonce_cache_init(struct legacy_nonce_cache *cache,
 /* Empties the cache with a key from randombytes_buf: what a receiver should use. */
 void legacy_nonce_cache_init_random(struct legacy_nonce_cache *cache);
 /* Call only after legacy_open accepted the message (so that forgeries cannot flush the cache).
- * Returns false if nonce is among the last LEGACY_NONCE_CACHE_ENTRIES recorded (a replay: drop
- * the packet); otherwise records it, evicting the oldest entry when full, and returns true. */
-bool legacy_nonce_cache_check_and_add(struct legacy_nonce_cache *cache,
+ * The entry is the pair (sender, nonce), sender being the opened packet's IPv4 source address
+ * (sender[0..sender_len), at most LEGACY_SENDER_MAX bytes): MQTT_VPN nodes draw nonces from
+ * rand() seeded with the start second, so two nodes started in the same second send the same
+ * nonces, and a cache of nonces alone would drop the second node's packets as replays. A
+ * replay repeats both the nonce and the sealed source, so it is still caught.
+ * Returns false if the pair is among the last LEGACY_NONCE_CACHE_ENTRIES recorded (a replay:
+ * drop the packet); otherwise records it, evicting the oldest entry when full, and returns
+ * true. */
+bool legacy_nonce_cache_check_and_add(struct legacy_nonce_cache *cache, const uint8_t *sender,
+				      size_t sender_len,
 				      const uint8_t nonce[MQTTIP_LEGACY_NONCE_LEN]);
 /* Wipes the fingerprint key and the entries. */
 void legacy_nonce_cache_wipe(struct legacy_nonce_cache *cache);

@@ -26,6 +26,7 @@ struct node_settings node_settings_default(void)
 	s.evict_lru = false;
 	s.directory = NODE_DIRECTORY_ALL;
 	s.max_message = MQTTIP_MAX_TRANSPORT_MSG;
+	s.subscribe_qos = 1;
 	s.max_receive = MQTTIP_MAX_TRANSPORT_MSG;
 	return s;
 }
@@ -64,9 +65,23 @@ void node_drop(struct node *n, struct peer *p, enum drop_reason why)
 int node_publish(struct node *n, const char *topic, const uint8_t *msg, size_t len, int qos,
 		 bool retain)
 {
+	int rc;
+
 	if (!n->connected)
 		return -1;
-	return n->ops.publish(n->ops.ctx, topic, msg, len, qos, retain) == 0 ? 0 : -1;
+	rc = n->ops.publish(n->ops.ctx, topic, msg, len, qos, retain);
+	return rc == 0 || rc == NODE_PUBLISH_OVERSIZE ? rc : -1;
+}
+
+int node_subscribe(struct node *n, const char *filter, int qos)
+{
+	return n->ops.subscribe(n->ops.ctx, filter,
+				qos < n->set.subscribe_qos ? qos : n->set.subscribe_qos);
+}
+
+enum drop_reason node_publish_drop(int rc)
+{
+	return rc == NODE_PUBLISH_OVERSIZE ? DROP_OVERSIZE : DROP_BROKER_DOWN;
 }
 
 const char *node_prefix(const struct node *n)
@@ -172,11 +187,9 @@ static void update_max_message(struct node *n)
 
 	if (m > n->batch_size)
 		m = n->batch_size;
+	/* below one full packet: the larger packets are dropped (oversize), the others go */
 	if (n->broker_limit && m > n->broker_limit)
 		m = n->broker_limit;
-	if (m < MQTTIP_MIN_MESSAGE)
-		m = MQTTIP_MIN_MESSAGE; /* hosts refuse broker limits below it (the broker minimum)
-					 */
 	n->max_message = m;
 }
 
@@ -242,11 +255,18 @@ static void set_identity(struct node *n, struct node_identity *id)
 
 static bool settings_ok(struct node *n, const struct node_settings *set)
 {
-	if (set->max_message < MQTTIP_MIN_MESSAGE || set->max_message > MQTTIP_MAX_TRANSPORT_MSG ||
-	    set->max_receive < MQTTIP_MIN_MESSAGE || set->max_receive > MQTTIP_MAX_TRANSPORT_MSG) {
-		node_log(n, NODE_LOG_ERROR, "max message %zu / max receive %zu out of range %u..%u",
-			 set->max_message, set->max_receive, (unsigned)MQTTIP_MIN_MESSAGE,
-			 (unsigned)MQTTIP_MAX_TRANSPORT_MSG);
+	if (set->max_message < NODE_MAX_MESSAGE_MIN ||
+	    set->max_message > MQTTIP_MAX_TRANSPORT_MSG || set->max_receive < MQTTIP_MIN_MESSAGE ||
+	    set->max_receive > MQTTIP_MAX_TRANSPORT_MSG) {
+		node_log(n, NODE_LOG_ERROR,
+			 "max message %zu (%u..%u) or max receive %zu (%u..%u) out of range",
+			 set->max_message, (unsigned)NODE_MAX_MESSAGE_MIN,
+			 (unsigned)MQTTIP_MAX_TRANSPORT_MSG, set->max_receive,
+			 (unsigned)MQTTIP_MIN_MESSAGE, (unsigned)MQTTIP_MAX_TRANSPORT_MSG);
+		return false;
+	}
+	if (set->subscribe_qos < 0 || set->subscribe_qos > 1) {
+		node_log(n, NODE_LOG_ERROR, "subscribe QoS %d: 0 or 1", set->subscribe_qos);
 		return false;
 	}
 	return true;
@@ -369,9 +389,9 @@ void node_connected(struct node *n, uint64_t now_ms)
 		const struct netaddr *a = &n->id.cert.addrs[i].addr;
 
 		if (topic_data_inbox(topic, sizeof(topic), node_prefix(n), a))
-			n->ops.subscribe(n->ops.ctx, topic, 0);
+			node_subscribe(n, topic, 0);
 		if (topic_kx_inbox(topic, sizeof(topic), node_prefix(n), a))
-			n->ops.subscribe(n->ops.ctx, topic, 1);
+			node_subscribe(n, topic, 1);
 	}
 	if (n->id.secure) {
 		node_directory_connected(n);

@@ -44,16 +44,21 @@
 #include "revocation.h"
 #include "topic.h"
 
-#define NODE_NONE	     UINT32_MAX /* no slot, no index */
-#define NODE_TICK_MS	     100	/* node_tick granularity the timer rules are written for */
-#define NODE_BATCH_SLOTS_MAX 8		/* peers with an open batch in one wake-up */
-#define NODE_OWN_MAX	     (MQTTIP_CERT_MAX_ADDRS + 2)
+#define NODE_NONE	      UINT32_MAX /* no slot, no index */
+#define NODE_TICK_MS	      100	 /* node_tick granularity the timer rules are written for */
+#define NODE_BATCH_SLOTS_MAX  8		 /* peers with an open batch in one wake-up */
+#define NODE_OWN_MAX	      (MQTTIP_CERT_MAX_ADDRS + 2)
+#define NODE_PUBLISH_OVERSIZE (-2) /* node_ops.publish: the message is too large to send */
+#define NODE_MAX_MESSAGE_MIN  1024 /* the lowest max_message setting, bytes */
+#define NODE_LEGACY_GROUPS    16   /* IPv4 multicast groups whose legacy topics are followed */
 enum node_log_level { NODE_LOG_DEBUG, NODE_LOG_INFO, NODE_LOG_WARN, NODE_LOG_ERROR };
 
 /* The host's side. None of these may call back into the engine. */
 struct node_ops {
 	void *ctx; /* passed back to every function */
-	/* Queues one MQTT message; 0, or -1 when the client refused it (counted broker_down). */
+	/* Queues one MQTT message; 0, -1 when the client refused it (not connected: counted
+	 * broker_down) or NODE_PUBLISH_OVERSIZE when it is above what the broker takes (counted
+	 * oversize; the host should have said so with node_set_broker_limit). */
 	int (*publish)(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos,
 		       bool retain);
 	int (*subscribe)(void *ctx, const char *filter, int qos);
@@ -91,10 +96,13 @@ struct node_settings {
 	bool evict_lru;			   /* peer table full: evict the least recently used peer
 					    * (devices) instead of refusing the new one (hosts) */
 	enum node_directory_mode directory;
-	size_t max_message; /* largest transport message published, bytes (MQTTIP_MIN_MESSAGE ..
+	size_t max_message; /* largest transport message published, bytes (NODE_MAX_MESSAGE_MIN ..
 			     * MQTTIP_MAX_TRANSPORT_MSG); lowered by node_set_broker_limit() and
-			     * by each peer's own limit (its handshake capabilities) */
+			     * by each peer's own limit (its handshake capabilities): a packet
+			     * that alone does not fit is dropped (oversize) */
 	size_t max_receive; /* largest transport message the node accepts (announced), bytes */
+	int subscribe_qos;  /* highest QoS the node subscribes with (1; 0 where a broker makes
+			     * QoS 1 subscriptions durable queues, RabbitMQ 3.x: docs/SCALING.md) */
 	bool debug;	    /* format and log debug lines (per packet: costly) */
 };
 
@@ -143,6 +151,8 @@ struct node_legacy {
 	struct legacy_nonce_cache nonces;
 	uint8_t buf[MQTTIP_MAX_IP_PACKET + MQTTIP_LEGACY_OVERHEAD];
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	struct netaddr groups[NODE_LEGACY_GROUPS]; /* joined IPv4 groups (node_legacy_set_groups) */
+	size_t n_groups;
 };
 
 /* What the host provides. Arrays are owned by the host and must outlive the node. */
@@ -246,7 +256,9 @@ int node_reload(struct node *n, const struct node_settings *set,
 void node_connected(struct node *n, uint64_t now_ms);
 void node_disconnected(struct node *n);
 /* The largest PUBLISH payload the broker or client takes (MQTT v5 Maximum Packet Size less the
- * PUBLISH overhead), bytes; 0: no limit known. Batches never exceed it. */
+ * PUBLISH overhead, or what a size probe found), bytes; 0: no limit known. Batches never exceed
+ * it; a packet that alone exceeds it is dropped (oversize). Cheap: hosts may call it at every
+ * tick. */
 void node_set_broker_limit(struct node *n, size_t max_payload);
 /* One MQTT message on one of our subscriptions. Retained messages count only on the directory. */
 void node_input(struct node *n, const char *topic, size_t topic_len, uint8_t *payload, size_t len,
@@ -261,6 +273,13 @@ void node_tick(struct node *n, uint64_t now_ms);
  * network CA and adopted when newer than the one held (PROTOCOL.md 4.8, 8.11), which removes
  * every peer it revokes. Returns REVOCATION_NEWER, REVOCATION_SAME or a revocation_error. */
 int node_revocation_offer(struct node *n, const uint8_t *list, size_t len, uint64_t now_ms);
+
+/* Legacy mode: the IPv4 multicast groups the local interface has joined (IGMP), whose topics
+ * <p>/<group> MQTT_VPN nodes publish on (PROTOCOL.md 9). The node follows the set: subscribes
+ * the new groups, unsubscribes the left ones. At most NODE_LEGACY_GROUPS are kept; non-IPv4 or
+ * non-multicast entries are ignored. No effect without legacy mode, or when the settings refuse
+ * multicast (accept_multicast false: then not even the broadcast topic is followed). */
+void node_legacy_set_groups(struct node *n, const struct netaddr *groups, size_t count);
 
 /* Status helpers (read only). */
 bool node_peer_has_session(struct node *n, struct peer *p, uint64_t now_ms);

@@ -240,14 +240,14 @@ void node_directory_connected(struct node *n)
 	}
 	if (n->set.directory == NODE_DIRECTORY_ALL &&
 	    topic_cert_filter(topic, sizeof(topic), node_prefix(n)))
-		n->ops.subscribe(n->ops.ctx, topic, 1);
+		node_subscribe(n, topic, 1);
 	for (size_t i = 0; i < n->n_wanted; i++) {
 		if (!n->wanted[i].used)
 			continue;
 		n->wanted[i].asked_ms = 0; /* asked again at the next tick */
 		if (n->set.directory == NODE_DIRECTORY_ON_DEMAND &&
 		    topic_cert(topic, sizeof(topic), node_prefix(n), &n->wanted[i].addr))
-			n->ops.subscribe(n->ops.ctx, topic, 1);
+			node_subscribe(n, topic, 1);
 	}
 }
 
@@ -281,7 +281,7 @@ void node_directory_want(struct node *n, const struct netaddr *addr, uint64_t no
 	w->since_ms = now_ms;
 	w->asked_ms = 0;
 	if (n->connected && n->set.directory == NODE_DIRECTORY_ON_DEMAND)
-		n->ops.subscribe(n->ops.ctx, topic, 1);
+		node_subscribe(n, topic, 1);
 	ask(n, w, now_ms);
 }
 
@@ -298,7 +298,8 @@ static void expire_peers(struct node *n)
 
 		if (!p->used || now_unix < p->cert.not_after)
 			continue;
-		node_log(n, NODE_LOG_INFO, "peer %s removed: its certificate expired", p->cert.name);
+		node_log(n, NODE_LOG_INFO, "peer %s removed: its certificate expired",
+			 p->cert.name);
 		node_directory_remove(n, p, false);
 	}
 }

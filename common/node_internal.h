@@ -16,7 +16,11 @@ void node_log(struct node *n, enum node_log_level level, const char *fmt, ...) N
 #define node_debug_on(n) ((n)->set.debug)
 void node_drop(struct node *n, struct peer *p, enum drop_reason why);
 void node_drop_n(struct node *n, struct peer *p, enum drop_reason why, uint64_t count);
-/* Publishes through the host; -1 when not connected or refused. */
+/* Subscribes through the host at qos, at most the settings' subscribe_qos. */
+int node_subscribe(struct node *n, const char *filter, int qos);
+/* The drop reason of a failed node_publish: oversize or broker_down. */
+enum drop_reason node_publish_drop(int rc);
+/* Publishes through the host: 0, -1 when not connected or refused, NODE_PUBLISH_OVERSIZE. */
 int node_publish(struct node *n, const char *topic, const uint8_t *msg, size_t len, int qos,
 		 bool retain);
 const char *node_prefix(const struct node *n);

@@ -118,7 +118,7 @@ void node_revocation_connected(struct node *n, uint64_t now_ms)
 
 	if (!n->revocation || !topic_revocation(topic, sizeof(topic), node_prefix(n)))
 		return;
-	n->ops.subscribe(n->ops.ctx, topic, 1);
+	node_subscribe(n, topic, 1);
 	/* the broker sends the retained list right after the subscription; ours goes there if
 	 * nothing as new came by then */
 	n->revocation_topic_version = 0;

@@ -156,7 +156,7 @@ static size_t body_cap(const struct node *n, const struct peer *p)
 {
 	size_t m = n->max_message < p->caps.max_message ? n->max_message : p->caps.max_message;
 
-	return m - MQTTIP_TRANSPORT_OVERHEAD;
+	return m > MQTTIP_TRANSPORT_OVERHEAD ? m - MQTTIP_TRANSPORT_OVERHEAD : 0;
 }
 
 static void free_slot(struct node *n, uint32_t s)
@@ -189,14 +189,15 @@ static void flush_slot(struct node *n, uint32_t s, uint64_t now_ms)
 	struct keypair *kp = session_sending_keypair(&p->session, now_ms, &n->set.params);
 	char topic[TOPIC_MAX];
 	size_t msg_len;
+	int rc;
 
 	if (!kp || keypair_seal(kp, now_ms, &n->set.params, b->buf, n->batch_size, b->used,
 				&msg_len) != KEYPAIR_OK)
 		node_drop_n(n, p, DROP_EXPIRED, b->packets);
 	else if (!data_topic(n, p, topic))
 		node_drop_n(n, p, DROP_NO_PEER, b->packets);
-	else if (node_publish(n, topic, b->buf, msg_len, 0, false))
-		node_drop_n(n, p, DROP_BROKER_DOWN, b->packets);
+	else if ((rc = node_publish(n, topic, b->buf, msg_len, 0, false)) != 0)
+		node_drop_n(n, p, node_publish_drop(rc), b->packets);
 	else {
 		p->stats.tx_msgs++;
 		p->stats.tx_packets += b->packets;
@@ -242,7 +243,7 @@ static void batch_add(struct node *n, struct peer *p, const uint8_t *pkt, size_t
 	b = &n->batches[p->batch];
 	used =
 	    batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(n, p), b->used, pkt, len);
-	if (!used) {
+	if (!used && b->used) {
 		uint32_t s = p->batch;
 
 		flush_slot(n, s, now_ms);
@@ -250,6 +251,12 @@ static void batch_add(struct node *n, struct peer *p, const uint8_t *pkt, size_t
 		b->peer = node_slot(n, p);
 		used =
 		    batch_append(b->buf + MQTTIP_TRANSPORT_HEADER_LEN, body_cap(n, p), 0, pkt, len);
+	}
+	if (!used) {
+		/* alone above the broker's or the peer's limit: the slot is left empty */
+		node_drop(n, p, DROP_OVERSIZE);
+		free_slot(n, p->batch);
+		return;
 	}
 	b->used = used;
 	b->packets++;
@@ -400,6 +407,10 @@ void node_send(struct node *n, const uint8_t *pkt, size_t len, uint64_t now_ms)
 	ours = !n->id.secure || node_is_own(n, &ip.src) ||
 	       cert_check_source(&n->id.cert, &ip.src) == CERT_OK;
 	if (is_broadcast(&ip.dst)) {
+		if (n->set.broadcast_peers == 0) {
+			node_drop(n, NULL, DROP_MULTICAST); /* a node that sends none (a device) */
+			return;
+		}
 		if (n->legacy)
 			node_legacy_send(n, pkt, ip.total_len, &ip.dst);
 		if (!n->id.secure)
@@ -407,9 +418,7 @@ void node_send(struct node *n, const uint8_t *pkt, size_t len, uint64_t now_ms)
 		if (!ours) {
 			if (!n->legacy)
 				node_drop(n, NULL, DROP_FOREIGN_SOURCE);
-		} else if (n->set.broadcast_peers == 0)
-			node_drop(n, NULL, DROP_MULTICAST);
-		else if (!send_broadcast(n, pkt, ip.total_len, now_ms) && !n->legacy)
+		} else if (!send_broadcast(n, pkt, ip.total_len, now_ms) && !n->legacy)
 			node_drop(n, NULL, DROP_NO_PEER);
 		return;
 	}

@@ -29,10 +29,6 @@ foreach(t ${agent_tests})
 endforeach()
 # the broker operator attacking a running pair: same lab, its own layer
 set_tests_properties(agent_adversary PROPERTIES LABELS adversarial)
-# Ready for the node engine: a same-key renewal reloaded with SIGHUP must lose no ping, but today's
-# reload reconnects to the broker (new TLS context), and what a peer publishes in that gap is lost
-# (1 of 60 pings in about half the runs; none when the reload keeps the connection).
-set_tests_properties(agent_renew PROPERTIES DISABLED TRUE)
 
 # Benchmark tool (not a test): the broker ceiling that tests/bench/agent_lab.sh (between two
 # namespaces) and tests/bench/plugin_throughput.sh (with and without the plugin) measure.

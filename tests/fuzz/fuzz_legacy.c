@@ -1,6 +1,6 @@
 /* fuzz_legacy.c - legacy_open on arbitrary bytes under the key of "secret" (seeds: messages our
- * codec sealed under that key, and a raw packet), and the nonce cache fed nonces drawn from the
- * input, checked against a naive list. */
+ * codec sealed under that key, and a raw packet), and the nonce cache fed (sender, nonce)
+ * pairs drawn from the input, checked against a naive list. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,28 +28,36 @@ static void check_open(const uint8_t key[MQTTIP_KEY_LEN], const uint8_t *data, s
 		abort();
 }
 
+/* The cache keyed by (sender, nonce): 2 bytes of input pick a nonce value and one of 4 senders
+ * (or none), checked against a naive list of the last N accepted pairs. */
 static void check_cache(const uint8_t *data, size_t size)
 {
 	static struct legacy_nonce_cache cache;
-	static uint16_t model[LEGACY_NONCE_CACHE_ENTRIES];
+	static uint32_t model[LEGACY_NONCE_CACHE_ENTRIES];
 	static const uint8_t cache_key[LEGACY_NONCE_CACHE_KEY_LEN] = {0x42};
 	size_t model_count = 0, model_next = 0;
 	uint8_t nonce[MQTTIP_LEGACY_NONCE_LEN];
 
 	legacy_nonce_cache_init(&cache, cache_key);
 	for (size_t i = 0; i + 1 < size; i += 2) {
-		uint16_t v = (uint16_t)((((unsigned)data[i] << 8) | data[i + 1]) % VALUE_SPACE);
-		bool seen = false;
+		unsigned raw = ((unsigned)data[i] << 8) | data[i + 1];
+		uint16_t v = (uint16_t)((raw >> 3) % VALUE_SPACE);
+		unsigned who = raw & 7; /* 0..3: a sender address, 4..7: no sender */
+		uint8_t sender[4] = {10, 0, 1, (uint8_t)who};
+		uint32_t pair = (uint32_t)(who < 4 ? who : 4) << 16 | v;
+		bool seen = false, got;
 
 		for (size_t j = 0; j < model_count; j++)
-			seen |= model[j] == v;
+			seen |= model[j] == pair;
 		memset(nonce, 0, sizeof(nonce));
 		nonce[0] = (uint8_t)v;
 		nonce[1] = (uint8_t)(v >> 8);
-		if (legacy_nonce_cache_check_and_add(&cache, nonce) == seen)
+		got = who < 4 ? legacy_nonce_cache_check_and_add_from(&cache, sender, 4, nonce)
+			      : legacy_nonce_cache_check_and_add(&cache, nonce);
+		if (got == seen)
 			abort();
 		if (!seen) {
-			model[model_next] = v;
+			model[model_next] = pair;
 			model_next = (model_next + 1) % LEGACY_NONCE_CACHE_ENTRIES;
 			if (model_count < LEGACY_NONCE_CACHE_ENTRIES)
 				model_count++;

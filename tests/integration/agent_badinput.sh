@@ -91,11 +91,15 @@ pid=$!
 LAB_PID[a]=$pid
 sleep 4.5
 kill -0 "$pid" 2>/dev/null || tb_fail "agent exited with the broker unreachable: $(cat "$TB_DIR/a.log")"
-tries=$(grep -c "retrying in" "$TB_DIR/a.log" || true)
-[ "$tries" -ge 2 ] || tb_fail "agent logged $tries retries in 4.5 s: $(cat "$TB_DIR/a.log")"
+tries=$(lab_status a --json | grep -o '"failures":[0-9]*' | cut -d: -f2)
+[ "${tries:-0}" -ge 2 ] || tb_fail "agent made $tries attempts in 4.5 s: $(cat "$TB_DIR/a.log")"
 lab_status a | grep -q "not connected" || tb_fail "status does not say 'not connected'"
+lab_status a | grep -q "last broker error: TCP: Connection refused" ||
+	tb_fail "status does not give the cause: $(lab_status a)"
+causes=$(grep -c "Connection refused" "$TB_DIR/a.log" || true)
+[ "$causes" = 1 ] || tb_fail "the cause was logged $causes times, not once: $(cat "$TB_DIR/a.log")"
 lab_agent_stop a
-tb_ok "unreachable broker: $tries retries in 4.5 s, still running, clean stop"
+tb_ok "unreachable broker: $tries attempts in 4.5 s, the cause logged once, still running, clean stop"
 
 # The interface deleted under a running agent: a fatal runtime error, exit 1.
 ip netns exec "$NS_A" "$MQTTIP" up -b mqtts://10.99.1.1:8883 --bundle "$A/a.bundle" \

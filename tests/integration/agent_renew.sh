@@ -52,7 +52,7 @@ sed -n '/^-----BEGIN MQTTIP NODE CERTIFICATE-----$/,/^-----END/p' "$PKI/nodes/a/
 	sed '1d;$d' | base64 -d >"$TB_DIR/a.raw"
 lab_in c mosquitto_sub -h 10.99.1.1 -p "$LAB_PORT" --cafile "$PKI/nodes/c/ca.crt" \
 	--cert "$PKI/nodes/c/client.crt" --key "$PKI/nodes/c/client.key" -i c \
-	-t mqttip/cert/10.0.1.1 -C 1 -W 5 -N >"$TB_DIR/entry.raw" 2>/dev/null || true
+	-t mqttip/cert/10-0-1-1 -C 1 -W 5 -N >"$TB_DIR/entry.raw" 2>/dev/null || true
 cmp -s "$TB_DIR/a.raw" "$TB_DIR/entry.raw" || tb_fail "a's directory entry is not the renewed certificate"
 tb_ok "a's retained directory entry is the renewed certificate"
 lab_agent_stop a

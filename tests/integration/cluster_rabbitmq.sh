@@ -104,6 +104,7 @@ agent_start() {
 		echo "status-socket = $(lab_sock "$i")"
 		echo "state-file = $LAB_DIR/node$i.state"
 		echo "mqtt-keepalive = 5"
+		echo "subscribe-qos = 0" # docs/SCALING.md: failover on RabbitMQ 3.x
 	} >"$conf"
 	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up -c "$conf" >>"$LAB_DIR/node$i.log" 2>&1 &
 	LAB_AGENT_PIDS[$i]=$!

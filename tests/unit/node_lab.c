@@ -10,6 +10,8 @@ struct lab_node lab[LAB_NODES];
 uint64_t lab_now;
 bool lab_retained_exact_only;
 bool lab_withhold_revocation;
+size_t lab_publish_max;
+const char *lab_legacy_password;
 
 struct lab_msg {
 	bool used;
@@ -101,6 +103,8 @@ static int lab_publish(void *ctx, const char *topic, const uint8_t *payload, siz
 	(void)qos;
 	if (ln->cut || !ln->connected)
 		return -1;
+	if (lab_publish_max && len > lab_publish_max)
+		return NODE_PUBLISH_OVERSIZE;
 	ln->published++;
 	published_kind[ln - lab][topic_parse(MQTTIP_TOPIC_PREFIX, topic, strlen(topic), &t)]++;
 	if (lab_withhold_revocation && t.kind == TOPIC_REVOCATION)
@@ -206,6 +210,8 @@ void lab_init(void)
 	memset(published_kind, 0, sizeof(published_kind));
 	lab_retained_exact_only = false;
 	lab_withhold_revocation = false;
+	lab_publish_max = 0;
+	lab_legacy_password = NULL;
 	crypto_sign_keypair(ca_pk, ca_sk);
 	lab_now = 1000;
 	next_tick = lab_now;
@@ -308,6 +314,11 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	st.routes = ln->routes;
 	st.n_routes = 32;
 	st.revocation = &ln->revocation;
+	if (lab_legacy_password) {
+		cred.legacy_password = lab_legacy_password;
+		cred.legacy_password_len = strlen(lab_legacy_password);
+		st.legacy = &ln->legacy;
+	}
 	rc = node_init(&ln->n, &ln->set, &cred, &st, &ops, lab_now);
 	if (rc)
 		return rc;

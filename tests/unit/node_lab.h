@@ -31,6 +31,7 @@ struct lab_node {
 	struct node_wanted wanted[4];
 	struct node_route routes[32];
 	struct revocation revocation;
+	struct node_legacy legacy;
 	struct node_settings set;
 	/* what the node asked its host to keep (ops.persist) */
 	uint8_t saved[MQTTIP_REVOCATION_MAX_LEN];
@@ -59,6 +60,10 @@ extern uint64_t lab_now; /* ms */
 extern bool lab_retained_exact_only;
 /* The broker drops what is published on <p>/revocation (it may withhold the list). */
 extern bool lab_withhold_revocation;
+/* The host refuses publishes above this many bytes (NODE_PUBLISH_OVERSIZE); 0: no limit. */
+extern size_t lab_publish_max;
+/* Nodes started while it is set run legacy mode (MQTT_VPN -k) with this password. */
+extern const char *lab_legacy_password;
 
 /* Fresh CA, empty broker, clock at 1000 ms. */
 void lab_init(void);

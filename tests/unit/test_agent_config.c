@@ -91,7 +91,8 @@ static void test_file_and_flags(void)
 
 	config_defaults(&c);
 	CHECK_EQ_INT(config_parse_args(&c, 7, argv_a, err, sizeof(err)), CONFIG_OK);
-	CHECK(!strcmp(c.broker, "mqtts://h:1"));
+	CHECK_EQ_INT(c.n_brokers, 1);
+	CHECK(!strcmp(c.broker[0], "mqtts://h:1"));
 	CHECK(!strcmp(c.ifname, "tun7"));
 	CHECK(!strcmp(c.password, "a=b c"));
 	CHECK_EQ_INT(c.mtu, 1300);   /* flag after -c wins */
@@ -145,9 +146,9 @@ static void test_trailing_comments(void)
 	fclose(f);
 	config_defaults(&c);
 	CHECK_EQ_INT(config_load_file(&c, path, err, sizeof(err)), 0);
-	CHECK(!strcmp(c.broker, "mqtts://h:8883"));
-	CHECK_EQ_INT(broker_parse_url(c.broker, &tls, host, sizeof(host), &port, err, sizeof(err)),
-		     0);
+	CHECK(!strcmp(c.broker[0], "mqtts://h:8883"));
+	CHECK_EQ_INT(
+	    broker_parse_url(c.broker[0], &tls, host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK(tls && port == 8883 && !strcmp(host, "h"));
 	CHECK_EQ_INT(c.mtu, 1300);
 	CHECK(!strcmp(c.password, "a#b"));
@@ -194,6 +195,75 @@ static void test_broker_url(void)
 	      0);
 }
 
+/* Several brokers: `broker` in the file takes a space-separated list; the first -b on the command
+ * line replaces it and further -b add to it. */
+static void test_brokers(void)
+{
+	char path[] = "/tmp/test_agent_config.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct config c;
+	char *argv_file[] = {"up", "-c", path, NULL};
+	char *argv_flags[] = {"up", "-c", path, "-b", "tcp://x:1", "--broker", "mqtts://y", NULL};
+
+	fputs("broker = mqtts://a:8883  mqtts://b:8883\tmqtts://[fd00::1]:8883\n"
+	      "legacy-psk = pw\naddress = 10.0.0.1\n",
+	      f);
+	fclose(f);
+	config_defaults(&c);
+	CHECK_EQ_INT(config_parse_args(&c, 3, argv_file, err, sizeof(err)), CONFIG_OK);
+	CHECK_EQ_INT(c.n_brokers, 3);
+	CHECK(!strcmp(c.broker[1], "mqtts://b:8883"));
+	CHECK(!strcmp(c.broker[2], "mqtts://[fd00::1]:8883"));
+	CHECK_EQ_INT(config_finish(&c, err, sizeof(err)), 0);
+
+	config_defaults(&c);
+	CHECK_EQ_INT(config_parse_args(&c, 7, argv_flags, err, sizeof(err)), CONFIG_OK);
+	CHECK_EQ_INT(c.n_brokers, 2);
+	CHECK(!strcmp(c.broker[0], "tcp://x:1"));
+	CHECK(!strcmp(c.broker[1], "mqtts://y"));
+
+	CHECK(set(&c, "broker", "   ") < 0);
+	CHECK(set(&c, "broker", "a b c d e f g h i") < 0); /* nine */
+	CHECK(strstr(err, "at most 8") != NULL);
+	CHECK_EQ_INT(set(&c, "broker", "mqtts://ok http://bad"), 0);
+	CHECK(config_finish(&c, err, sizeof(err)) < 0); /* each URL is checked */
+	CHECK(strstr(err, "http://bad") != NULL);
+	unlink(path);
+}
+
+/* max-message, connect-timeout, "none" addresses and the checks between settings. */
+static void test_limits_and_families(void)
+{
+	struct config c;
+
+	config_defaults(&c);
+	CHECK_EQ_INT(c.max_message, 16416);
+	CHECK_EQ_INT(c.connect_timeout_ms, 10000);
+	CHECK_EQ_INT(set(&c, "broker", "mqtts://h"), 0);
+	CHECK_EQ_INT(set(&c, "legacy-psk", "pw"), 0);
+	CHECK_EQ_INT(set(&c, "address", "10.0.0.1"), 0);
+	CHECK_EQ_INT(set(&c, "connect-timeout", "45"), 0);
+	CHECK_EQ_INT(c.connect_timeout_ms, 45000);
+	CHECK(set(&c, "connect-timeout", "0") < 0);
+	CHECK(set(&c, "max-message", "16417") < 0);
+	CHECK(set(&c, "max-message", "1023") < 0);
+	CHECK_EQ_INT(set(&c, "max-message", "1400"), 0);
+	CHECK(config_finish(&c, err, sizeof(err)) < 0); /* below mtu 1400 + 56 */
+	CHECK(strstr(err, "max-message") != NULL);
+	CHECK_EQ_INT(set(&c, "mtu", "1300"), 0);
+	CHECK_EQ_INT(config_finish(&c, err, sizeof(err)), 0);
+
+	CHECK_EQ_INT(set(&c, "address6", "none"), 0);
+	CHECK(c.no_addr6 && !c.has_addr6);
+	CHECK_EQ_INT(set(&c, "address6", "fd00::1"), 0);
+	CHECK(!c.no_addr6 && c.has_addr6);
+	CHECK_EQ_INT(set(&c, "address", "none"), 0);
+	CHECK(c.no_addr4 && !c.has_addr4);
+	CHECK(config_finish(&c, err, sizeof(err)) < 0); /* legacy needs IPv4 */
+	CHECK(set(&c, "address", "nine") < 0);
+}
+
 /* The example shipped in conf/ must stay a valid config: it is what users copy. */
 static void test_shipped_example(void)
 {
@@ -216,6 +286,8 @@ int main(void)
 	test_file_and_flags();
 	test_trailing_comments();
 	test_broker_url();
+	test_brokers();
+	test_limits_and_families();
 	test_shipped_example();
 	return check_done();
 }

@@ -177,43 +177,66 @@ static void test_cache_basic(void)
 	CHECK(sizeof(cache) <= 4096);
 	legacy_nonce_cache_init(&cache, key);
 	nonce_of(1, n);
-	CHECK(legacy_nonce_cache_check_and_add(&cache, n));
-	CHECK(!legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 	nonce_of(2, n);
-	CHECK(legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 	nonce_of(1, n);
-	CHECK(!legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 
 	/* Fill to exactly N distinct nonces (1..N): every one is still refused. */
 	for (uint32_t v = 3; v <= LEGACY_NONCE_CACHE_ENTRIES; v++) {
 		nonce_of(v, n);
-		ok &= legacy_nonce_cache_check_and_add(&cache, n);
+		ok &= legacy_nonce_cache_check_and_add(&cache, NULL, 0, n);
 	}
 	CHECK(ok);
 	for (uint32_t v = 1; v <= LEGACY_NONCE_CACHE_ENTRIES; v++) {
 		nonce_of(v, n);
-		ok &= !legacy_nonce_cache_check_and_add(&cache, n);
+		ok &= !legacy_nonce_cache_check_and_add(&cache, NULL, 0, n);
 	}
 	CHECK(ok);
 	/* Nonce N+1 evicts the oldest (1) and only it. */
 	nonce_of(LEGACY_NONCE_CACHE_ENTRIES + 1, n);
-	CHECK(legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 	for (uint32_t v = 2; v <= LEGACY_NONCE_CACHE_ENTRIES + 1; v++) {
 		nonce_of(v, n);
-		ok &= !legacy_nonce_cache_check_and_add(&cache, n);
+		ok &= !legacy_nonce_cache_check_and_add(&cache, NULL, 0, n);
 	}
 	CHECK(ok);
 	nonce_of(1, n);
-	CHECK(legacy_nonce_cache_check_and_add(&cache, n)); /* an old replay: the stated limit */
-	CHECK(!legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0,
+					       n)); /* an old replay: the stated limit */
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 	nonce_of(2, n); /* evicted by 1's return */
-	CHECK(legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 
 	/* A cache keyed differently agrees on behaviour. */
 	legacy_nonce_cache_init_random(&cache);
 	nonce_of(1, n);
-	CHECK(legacy_nonce_cache_check_and_add(&cache, n));
-	CHECK(!legacy_nonce_cache_check_and_add(&cache, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
+	legacy_nonce_cache_wipe(&cache);
+}
+
+/* Two MQTT_VPN nodes started in the same second send the same nonces: the cache is keyed by the
+ * sealed source, so the second node's message is not a replay, while a true replay (same source,
+ * same nonce) still is. */
+static void test_cache_senders(void)
+{
+	static struct legacy_nonce_cache cache;
+	static const uint8_t key[LEGACY_NONCE_CACHE_KEY_LEN] = {9};
+	static const uint8_t a[4] = {10, 0, 1, 1}, b[4] = {10, 0, 1, 3};
+	uint8_t n[MQTTIP_LEGACY_NONCE_LEN];
+
+	legacy_nonce_cache_init(&cache, key);
+	nonce_of(77, n);
+	CHECK(legacy_nonce_cache_check_and_add(&cache, a, 4, n));
+	CHECK(legacy_nonce_cache_check_and_add(&cache, b, 4, n));
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, a, 4, n));
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, b, 4, n));
+	/* the sender-less form is its own key space (the length byte) */
+	CHECK(legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
+	CHECK(!legacy_nonce_cache_check_and_add(&cache, NULL, 0, n));
 	legacy_nonce_cache_wipe(&cache);
 }
 
@@ -236,7 +259,7 @@ static void test_cache_model(void)
 		for (size_t i = 0; i < model_count; i++)
 			seen |= model[i] == v;
 		nonce_of(v, n);
-		got = legacy_nonce_cache_check_and_add(&cache, n);
+		got = legacy_nonce_cache_check_and_add(&cache, NULL, 0, n);
 		if (got == seen) {
 			agree = 0;
 			fprintf(stderr, "step %d value %u: cache %d, model %d\n", step, (unsigned)v,
@@ -303,6 +326,7 @@ int main(void)
 	test_tampering();
 	test_lengths();
 	test_cache_basic();
+	test_cache_senders();
 	test_cache_model();
 	test_capture();
 	return check_done();

@@ -525,6 +525,140 @@ static void test_peer_max_message(void)
 	CHECK(lab[0].largest_data_in > 10000);
 }
 
+/* A broker limit below one full packet (field_limits: max_packet_size 1200): batches are cut to
+ * it, a packet that alone exceeds it is dropped as oversize, never published; a host that refuses
+ * a publish as too large (the limit not yet known to the engine) is counted the same way. */
+static void test_broker_limit(void)
+{
+	uint8_t big[1400];
+	unsigned before;
+
+	printf("a broker limit of 1200 bytes: batches fit, a larger packet is oversize\n");
+	lab_init();
+	start(0, 1, NULL);
+	start(1, 2, NULL);
+	lab_run(100);
+	CHECK(ping(0, 1, 1, 300));
+	node_set_broker_limit(&lab[0].n, 1200);
+	before = lab[0].published;
+	lab_send_burst(0, addr[0], addr[1], 300, 3, 500);
+	lab_run(100);
+	for (uint32_t m = 300; m < 303; m++)
+		CHECK(lab_has_delivered(1, m));
+	CHECK(lab[1].largest_data_in <= 1200);
+	CHECK_EQ_INT(lab[0].published - before, 2); /* 2 + 1 packets of 500 */
+	before = lab[0].published;
+	node_send(&lab[0].n, big, lab_packet(big, addr[0], addr[1], 304, sizeof(big)), lab_now);
+	node_flush(&lab[0].n, lab_now);
+	lab_run(100);
+	CHECK(!lab_has_delivered(1, 304));
+	CHECK_EQ_INT(lab_drops(0, DROP_OVERSIZE), 1);
+	CHECK_EQ_INT(lab[0].published - before, 0); /* nothing, not even an empty message */
+	CHECK(ping(0, 1, 305, 300));		    /* the next packet goes */
+
+	node_set_broker_limit(&lab[0].n, 0);
+	lab_publish_max = 1100;
+	lab_send_burst(0, addr[0], addr[1], 310, 2, 600);
+	lab_run(100);
+	CHECK_EQ_INT(lab_drops(0, DROP_OVERSIZE), 3);
+	CHECK_EQ_INT(lab_drops(0, DROP_BROKER_DOWN), 0);
+}
+
+/* An MQTT_VPN node's message: packet src -> dst carrying marker, sealed with the lab password and
+ * nonce byte k, published on <p>/<topic address>. */
+static void legacy_inject(const char *topic_addr, const char *src, const char *dst, uint32_t marker,
+			  uint8_t k)
+{
+	uint8_t key[MQTTIP_KEY_LEN], nonce[MQTTIP_LEGACY_NONCE_LEN], pkt[100];
+	uint8_t msg[sizeof(pkt) + MQTTIP_LEGACY_OVERHEAD];
+	char topic[TOPIC_MAX];
+	struct netaddr t;
+	size_t len;
+
+	legacy_key_from_password(lab_legacy_password, strlen(lab_legacy_password), key);
+	memset(nonce, k, sizeof(nonce));
+	netaddr_parse(topic_addr, strlen(topic_addr), &t);
+	CHECK(topic_legacy(topic, sizeof(topic), MQTTIP_TOPIC_PREFIX, &t) > 0);
+	CHECK_EQ_INT(legacy_seal(key, nonce, pkt, lab_packet(pkt, src, dst, marker, sizeof(pkt)),
+				 msg, sizeof(msg), &len),
+		     LEGACY_OK);
+	lab_inject(topic, msg, len, false);
+	lab_run(50);
+}
+
+static bool subscribed(int i, const char *filter)
+{
+	for (int s = 0; s < LAB_SUBS; s++) {
+		if (strcmp(lab[i].subs[s], filter) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Legacy mode (PROTOCOL.md 8.7, 9): broadcast and group topics, the replay cache keyed by the
+ * sealed source, a source that a certificate owns refused, a device that takes no broadcast. */
+static void test_legacy(void)
+{
+	struct node_settings dev = lab_device_settings();
+	struct netaddr group;
+	uint64_t legacy_tx;
+
+	printf("legacy mode: broadcast, multicast groups, replay per sender, owned sources\n");
+	lab_init();
+	lab_legacy_password = "legacy-lab";
+	start(0, 1, NULL);
+	start(1, 2, &dev);
+	lab_run(100);
+	CHECK(subscribed(0, "mqttip/10.0.0.1") && subscribed(0, "mqttip/255.255.255.255"));
+	CHECK(subscribed(1, "mqttip/10.0.0.2") && !subscribed(1, "mqttip/255.255.255.255"));
+
+	/* a group joined: its topic followed; left: unfollowed */
+	netaddr_parse("239.1.2.3", 9, &group);
+	node_legacy_set_groups(&lab[0].n, &group, 1);
+	CHECK(subscribed(0, "mqttip/239.1.2.3"));
+	legacy_inject("239.1.2.3", "10.0.0.9", "239.1.2.3", 400, 1);
+	CHECK(lab_has_delivered(0, 400));
+	/* MQTT_VPN's broadcast, and mqttip's multicast on the broadcast topic */
+	legacy_inject("255.255.255.255", "10.0.0.9", "255.255.255.255", 401, 2);
+	legacy_inject("255.255.255.255", "10.0.0.9", "239.1.2.3", 402, 3);
+	CHECK(lab_has_delivered(0, 401) && lab_has_delivered(0, 402));
+	/* a multicast packet on another node's unicast topic does not fit */
+	legacy_inject("10.0.0.1", "10.0.0.9", "239.9.9.9", 403, 4);
+	CHECK(!lab_has_delivered(0, 403));
+	CHECK_EQ_INT(lab_drops(0, DROP_DESTINATION), 1);
+	node_legacy_set_groups(&lab[0].n, NULL, 0);
+	CHECK(!subscribed(0, "mqttip/239.1.2.3"));
+
+	/* the replay cache: the same nonce from another sender is no replay (MQTT_VPN nodes
+	 * started in one second draw the same nonces); from the same sender it is */
+	legacy_inject("10.0.0.1", "10.0.0.8", "10.0.0.1", 410, 7);
+	legacy_inject("10.0.0.1", "10.0.0.7", "10.0.0.1", 411, 7);
+	CHECK(lab_has_delivered(0, 410) && lab_has_delivered(0, 411));
+	legacy_inject("10.0.0.1", "10.0.0.8", "10.0.0.1", 412, 7);
+	CHECK(!lab_has_delivered(0, 412));
+	CHECK_EQ_INT(lab_drops(0, DROP_LEGACY_REPLAY), 1);
+
+	/* a legacy packet claiming node b's certified address, and one claiming our own */
+	CHECK(ping(0, 1, 420, 500));
+	legacy_inject("10.0.0.1", "10.0.0.2", "10.0.0.1", 421, 8);
+	legacy_inject("255.255.255.255", "10.0.0.1", "255.255.255.255", 422, 9);
+	CHECK(!lab_has_delivered(0, 421) && !lab_has_delivered(0, 422));
+	CHECK_EQ_INT(lab_drops(0, DROP_SOURCE), 2);
+
+	/* the device: a broadcast on its own topic is not delivered, and it sends none */
+	legacy_inject("10.0.0.2", "10.0.0.9", "255.255.255.255", 430, 10);
+	CHECK(!lab_has_delivered(1, 430));
+	CHECK_EQ_INT(lab_drops(1, DROP_MULTICAST), 1);
+	legacy_tx = lab[1].legacy.tx_packets;
+	lab_send(1, addr[1], "255.255.255.255", 431);
+	CHECK_EQ_INT(lab[1].legacy.tx_packets, legacy_tx);
+	CHECK_EQ_INT(lab_drops(1, DROP_MULTICAST), 2);
+	/* the host sends multicast to MQTT_VPN nodes on the broadcast topic */
+	legacy_tx = lab[0].legacy.tx_packets;
+	lab_send(0, addr[0], "239.1.2.3", 432);
+	CHECK_EQ_INT(lab[0].legacy.tx_packets, legacy_tx + 1);
+}
+
 int main(void)
 {
 	struct node_settings dev;
@@ -552,6 +686,8 @@ int main(void)
 	test_revocation();
 	test_directory_without_retained();
 	test_peer_max_message();
+	test_broker_limit();
+	test_legacy();
 	lab_init();
 	return check_done();
 }

@@ -3,8 +3,16 @@
 # lab id, so several labs run side by side):
 #
 #   namespace mqb<id>    bridge br0 192.0.2.1/24, mosquitto: TLS + plugin on 192.0.2.1:8883
-#                        (the nodes' listener) and, with LAB_SPY=1, a plain listener without
-#                        the plugin on 192.0.2.1:1883 (the hostile "spy" that sees and injects all)
+#                        (the nodes' listener), with `per_listener_settings false` as the README
+#                        prescribes (mosquitto 2.0.11 ticks plugins only then: metrics, newest
+#                        session wins). With LAB_SPY=1 it also bridges every topic both ways to
+#                        a second, plugin-less mosquitto on 192.0.2.1:1883: the hostile "spy"
+#                        that sees and injects all (a bridge is what a broker operator can
+#                        always add; bridged messages pass no ACL). With LAB_PLAIN=1 the broker
+#                        is a plain one instead (no TLS, no plugin, anonymous, 192.0.2.1:1884),
+#                        as MQTT_VPN users run it: agents then use tcp:// (lab_agent_start does).
+#                        LAB_BROKER_OPTS: extra mosquitto.conf lines (newline-separated), e.g.
+#                        "max_packet_size 8192".
 #   namespace mqn<id>-i  eth0 192.0.2.(10+i)/24, veth to br0; the agent runs here (TUN mqttip0)
 #
 # Addresses exist only inside these namespaces (TEST-NET-1 for the underlay, 10.77.0.0/16 and
@@ -13,10 +21,15 @@
 #                                node1..nodeN at 10.77.0.i and fd77::i; trap cleans everything
 #   lab_broker_start [name=value...]   mosquitto (TLS, plugin, policy) in the broker namespace;
 #                                extra plugin options as name=value; with LAB_PLAIN_BROKER=1
-#                                TLS only (no plugin, no CRL: a broker that enforces nothing)
+#                                TLS only (no plugin, no CRL: a broker that enforces nothing;
+#                                LAB_PLAIN=1 is the one without TLS either)
 #   lab_broker_kill / lab_broker_stop / lab_broker_cont   SIGKILL / SIGSTOP / SIGCONT
 #   lab_broker_pid               pid of mosquitto (empty if not running)
 #   lab_agent_start I [flags]    `mqttip up` for node I in its namespace (log: $LAB_DIR/nodeI.log)
+#                                with node I's bundle (none with LAB_NO_BUNDLE=1), the lab's URL
+#                                (lab_url), interface mqttip0 and a status socket
+#   lab_url                      the URL agents use: mqtts://192.0.2.1:8883, the relay's, or
+#                                tcp://192.0.2.1:1884 with LAB_PLAIN=1
 #   lab_agent_stop I / lab_agent_kill I   SIGTERM and wait / SIGKILL
 #   lab_agent_pid I / lab_agent_alive I
 #   lab_status I [--json]        `mqttip status` of node I
@@ -49,6 +62,8 @@ LAB_N=0
 LAB_BROKER_PID=""
 LAB_BROKER_PORT=8883
 LAB_SPY_PORT=1883
+LAB_PLAIN_PORT=1884
+LAB_SPY_PID=""
 LAB_BROKER_IP=192.0.2.1
 LAB_RELAY_PORT=8884
 LAB_RELAY_PID=""
@@ -88,7 +103,7 @@ lab_cleanup() {
 		kill -CONT "$pid" 2>/dev/null
 		kill "$pid" 2>/dev/null
 	done
-	for pid in $LAB_BROKER_PID $LAB_RELAY_PID; do
+	for pid in $LAB_BROKER_PID $LAB_RELAY_PID $LAB_SPY_PID; do
 		kill -CONT "$pid" 2>/dev/null
 		kill "$pid" 2>/dev/null
 	done
@@ -97,7 +112,7 @@ lab_cleanup() {
 		kill -KILL "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
 		wait "${LAB_AGENT_PIDS[$i]}" 2>/dev/null
 	done
-	for pid in "${LAB_PIDS[@]}" $LAB_BROKER_PID $LAB_RELAY_PID; do
+	for pid in "${LAB_PIDS[@]}" $LAB_BROKER_PID $LAB_RELAY_PID $LAB_SPY_PID; do
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -173,7 +188,7 @@ lab_broker_conf() {
 	local file=$1 kv p="$LAB_DIR/pki/broker"
 	shift
 	{
-		echo "per_listener_settings true"
+		echo "per_listener_settings false"
 		echo "persistence false"
 		echo "log_dest stderr"
 		echo "log_type error"
@@ -183,6 +198,12 @@ lab_broker_conf() {
 		echo "connection_messages true"
 		echo "max_queued_messages 10000"
 		echo "user root"
+		[ -z "${LAB_BROKER_OPTS:-}" ] || printf '%s\n' "$LAB_BROKER_OPTS"
+		if [ -n "${LAB_PLAIN:-}" ]; then
+			echo "listener $LAB_PLAIN_PORT $LAB_BROKER_IP"
+			echo "allow_anonymous true"
+			return 0
+		fi
 		echo "listener $LAB_BROKER_PORT $LAB_BROKER_IP"
 		echo "cafile $p/ca.crt"
 		echo "certfile $p/server.crt"
@@ -200,14 +221,47 @@ lab_broker_conf() {
 			done
 		fi
 		if [ -n "${LAB_SPY:-}" ]; then
-			echo "listener $LAB_SPY_PORT $LAB_BROKER_IP"
-			echo "allow_anonymous true"
+			echo "connection spy"
+			echo "address $LAB_BROKER_IP:$LAB_SPY_PORT"
+			echo "topic # both 1"
+			echo "cleansession true"
+			echo "notifications false"
+			echo "restart_timeout 1"
 		fi
 	} >"$file"
 }
 
+# lab_listening PORT: true when something listens on PORT in the broker namespace.
+lab_listening() {
+	ip netns exec "$(lab_bns)" ss -Htln "sport = :$1" | grep -q .
+}
+
+# The spy: a plugin-less broker that the real one bridges every topic to, both ways.
+lab_spy_start() {
+	local conf="$LAB_DIR/spy.conf"
+	printf '%s\n' "per_listener_settings false" "persistence false" "log_dest stderr" \
+		"user root" "listener $LAB_SPY_PORT $LAB_BROKER_IP" "allow_anonymous true" >"$conf"
+	# not a job of the test's shell: a test's bare `wait` must not wait for it
+	LAB_SPY_PID=$(
+		ip netns exec "$(lab_bns)" mosquitto -c "$conf" >>"$LAB_DIR/spy.log" 2>&1 &
+		echo $!
+	)
+	for _ in $(seq 1 50); do
+		lab_listening "$LAB_SPY_PORT" && return 0
+		sleep 0.1
+	done
+	cat "$LAB_DIR/spy.log" >&2
+	lab_fail "the spy broker did not start"
+}
+
 lab_broker_start() {
-	local conf="$LAB_DIR/mosquitto.conf" log="$LAB_DIR/broker.log"
+	local conf="$LAB_DIR/mosquitto.conf" log="$LAB_DIR/broker.log" port=$LAB_BROKER_PORT
+	local bridges=0
+	[ -z "${LAB_PLAIN:-}" ] || port=$LAB_PLAIN_PORT
+	if [ -n "${LAB_SPY:-}" ] && [ -z "$LAB_SPY_PID" ]; then
+		lab_spy_start
+	fi
+	[ -z "${LAB_SPY:-}" ] || bridges=$(grep -c "New bridge connected" "$LAB_DIR/spy.log" || true)
 	lab_broker_conf "$conf" "$@"
 	if [ -n "${MQTTIP_BROKER_PRELOAD:-}" ]; then
 		LD_PRELOAD="$MQTTIP_BROKER_PRELOAD" \
@@ -223,7 +277,8 @@ lab_broker_start() {
 		LAB_RELAY_PID=$!
 	fi
 	for _ in $(seq 1 100); do
-		if ip netns exec "$(lab_bns)" ss -Htln "sport = :$LAB_BROKER_PORT" | grep -q .; then
+		if lab_listening "$port"; then
+			[ -z "${LAB_SPY:-}" ] || lab_spy_wait_bridge "$bridges"
 			return 0
 		fi
 		kill -0 "$LAB_BROKER_PID" 2>/dev/null || break
@@ -231,6 +286,19 @@ lab_broker_start() {
 	done
 	cat "$log" >&2
 	lab_fail "mosquitto did not start"
+}
+
+# lab_spy_wait_bridge N: until the spy has seen more than N bridge connections (the broker's
+# bridge is up: messages before that would not reach the spy).
+lab_spy_wait_bridge() {
+	local n
+	for _ in $(seq 1 50); do
+		n=$(grep -c "New bridge connected" "$LAB_DIR/spy.log" 2>/dev/null || true)
+		[ "${n:-0}" -gt "$1" ] && return 0
+		sleep 0.1
+	done
+	cat "$LAB_DIR/broker.log" >&2
+	lab_fail "the broker did not bridge to the spy"
 }
 
 lab_broker_pid() { echo "$LAB_BROKER_PID"; }
@@ -247,14 +315,23 @@ lab_broker_cont() { kill -CONT "$LAB_BROKER_PID"; }
 
 lab_sock() { echo "$LAB_DIR/node$1.sock"; }
 
+lab_url() {
+	if [ -n "${LAB_PLAIN:-}" ]; then
+		echo "tcp://$LAB_BROKER_IP:$LAB_PLAIN_PORT"
+	elif [ -n "${LAB_RELAY:-}" ]; then
+		echo "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT"
+	else
+		echo "mqtts://$LAB_BROKER_IP:$LAB_BROKER_PORT"
+	fi
+}
+
 # lab_agent_start I [extra flags for mqttip up]
 lab_agent_start() {
 	local i=$1 nd="$LAB_DIR/pki/nodes/node$1"
 	shift
-	local port=$LAB_BROKER_PORT
-	[ -z "${LAB_RELAY:-}" ] || port=$LAB_RELAY_PORT
-	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up --bundle "$nd/node$i.bundle" \
-		-b "mqtts://$LAB_BROKER_IP:$port" -i mqttip0 \
+	local creds=(--bundle "$nd/node$i.bundle")
+	[ -z "${LAB_NO_BUNDLE:-}" ] || creds=()
+	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up "${creds[@]}" -b "$(lab_url)" -i mqttip0 \
 		--status-socket "$(lab_sock "$i")" --state-file "$LAB_DIR/node$i.state" "$@" \
 		>>"$LAB_DIR/node$i.log" 2>&1 &
 	LAB_AGENT_PIDS[$i]=$!

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# field_fallback.sh: a broker that does not speak MQTT v5 (RabbitMQ 3.10, for instance), in the
+# namespace lab with a plain broker (LAB_PLAIN) behind tests/integration/v311gate.c, which
+# refuses a v5 CONNECT as a 3.1.1 broker does (CONNACK return code 1) or, with --silent, closes
+# the connection without a word, and relays 3.1.1 connections to mosquitto.
+#  1. node1 behind the refusing gate: one info line, then a 3.1.1 session (status protocol 3.1.1);
+#  2. node2 behind the silent gate: the same after the silent close;
+#  3. they ping each other; node3, straight to mosquitto, speaks v5.
+# Environment: MQTTIP, MQTTIP_PLUGIN, JSONGET, V311GATE (tests/field.cmake).
+set -euo pipefail
+LAB_PLAIN=1
+. "$(dirname "$0")/lib/lab.sh"
+[ -x "${V311GATE:-}" ] || lab_fail "V311GATE must name the tool"
+
+lab_init 3
+lab_broker_start
+lab_bg ip netns exec "$(lab_bns)" "$V311GATE" "$LAB_BROKER_IP" 1885 "$LAB_BROKER_IP" "$LAB_PLAIN_PORT"
+lab_bg ip netns exec "$(lab_bns)" "$V311GATE" --silent "$LAB_BROKER_IP" 1886 "$LAB_BROKER_IP" \
+	"$LAB_PLAIN_PORT"
+for _ in $(seq 1 50); do
+	lab_listening 1885 && lab_listening 1886 && break
+	sleep 0.1
+done
+
+# The lab's -b comes first, so the gate's URL is the second in turn: start with the gate alone.
+start_behind() {
+	local i=$1 port=$2
+	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up --bundle "$LAB_DIR/pki/nodes/node$i/node$i.bundle" \
+		-b "tcp://$LAB_BROKER_IP:$port" -i mqttip0 --status-socket "$(lab_sock "$i")" \
+		>>"$LAB_DIR/node$i.log" 2>&1 &
+	LAB_AGENT_PIDS[$i]=$!
+}
+start_behind 1 1885
+start_behind 2 1886
+lab_agent_start 3
+for i in 1 2 3; do
+	lab_wait_agent "$i"
+	for _ in $(seq 1 100); do
+		[ "$(lab_json "$i" broker.connected)" = true ] && break
+		sleep 0.1
+	done
+	[ "$(lab_json "$i" broker.connected)" = true ] ||
+		lab_fail "node$i did not connect: $(cat "$LAB_DIR/node$i.log")"
+done
+[ "$(lab_json 1 broker.protocol)" = 3.1.1 ] && [ "$(lab_json 2 broker.protocol)" = 3.1.1 ] ||
+	lab_fail "nodes behind the gate: protocol $(lab_json 1 broker.protocol) / $(lab_json 2 broker.protocol)"
+[ "$(lab_json 3 broker.protocol)" = 5 ] || lab_fail "node3 does not speak v5"
+grep -q "does not speak MQTT v5: using 3.1.1" "$LAB_DIR/node1.log" || lab_fail "node1: no line"
+grep -q "closed the connection without answering an MQTT v5 CONNECT: trying 3.1.1" \
+	"$LAB_DIR/node2.log" || lab_fail "node2: no line"
+lab_ok "refused v5 and silently closed v5: both fell back to 3.1.1; node3 speaks v5"
+lab_wait_ping 1 2 20 >/dev/null || lab_fail "no ping 1 -> 2 over 3.1.1"
+lab_wait_ping 2 3 20 >/dev/null || lab_fail "no ping 2 -> 3 (3.1.1 to v5)"
+lab_ok "pings between 3.1.1 and v5 sessions"
