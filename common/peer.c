@@ -93,9 +93,9 @@ static size_t slot_of(const struct peer_table *t, const struct peer *p)
 /* Whether p still answers to index: a live keypair's or its pending initiation's. */
 static bool index_in_use(const struct peer *p, uint32_t index)
 {
-	const struct keypair *kps[3] = {&p->session.prev, &p->session.current, &p->session.next};
+	const struct keypair *kps[2] = {&p->session.current, &p->session.other};
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		if (kps[i]->valid && kps[i]->local_index == index)
 			return true;
 	}
@@ -103,7 +103,7 @@ static bool index_in_use(const struct peer *p, uint32_t index)
 }
 
 /* With twenty random bits a new index hits one in use about once in 2^18 handshakes; that would
- * make session_find() answer with the wrong keypair, so step the random part past the at most four
+ * make session_find() answer with the wrong keypair, so step the random part past the at most three
  * indices in use (adding PEER_TABLE_MAX keeps the slot bits). */
 uint32_t peer_table_new_index(const struct peer_table *t, const struct peer *p,
 			      uint32_t random_bits)

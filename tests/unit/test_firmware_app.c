@@ -482,7 +482,7 @@ static void test_rekey(void)
 	fw_tunnel_tick(&a->t, now);
 	fw_tunnel_tick(&b->t, now);
 	CHECK(!a->t.node.peers.peers[0].session.current.valid &&
-	      !a->t.node.peers.peers[0].session.prev.valid);
+	      !a->t.node.peers.peers[0].session.other.valid);
 	fw_tunnel_output(&a->t, pkt, sizeof(pkt), now);
 	CHECK(n_queue == 1 && queue[0].payload[0] == 1); /* only the initiation: the packet waits */
 	pump();

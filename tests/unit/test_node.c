@@ -112,7 +112,7 @@ static void test_rekey_and_reject(void)
 	lab_run(200);
 	CHECK(!node_peer_has_session(&lab[0].n, pa, lab_now));
 	CHECK(!node_peer_has_session(&lab[1].n, pb, lab_now));
-	CHECK(!pa->session.prev.valid && !pa->session.next.valid && !pb->session.current.valid);
+	CHECK(!pa->session.other.valid && !pb->session.current.valid);
 	/* traffic again: a new handshake */
 	CHECK(ping(1, 0, m++, 300));
 }
