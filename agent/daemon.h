@@ -48,6 +48,7 @@ struct daemon {
 	struct node_legacy *legacy;
 	struct node_wanted *wanted;
 	struct revocation *revocation;
+	struct ratelimit_sender *senders;
 
 	uint8_t pkt[MQTTIP_MAX_IP_PACKET + 64]; /* one TUN read */
 	uint64_t start_ms;

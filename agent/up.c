@@ -415,10 +415,11 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	d->routes = calloc(ROUTE_CACHE_SIZE, sizeof(*d->routes));
 	d->wanted = calloc(LOOKUPS, sizeof(*d->wanted));
 	d->revocation = calloc(1, sizeof(*d->revocation));
+	d->senders = calloc(RATELIMIT_SENDERS, sizeof(*d->senders));
 	if (cred.legacy_password)
 		d->legacy = calloc(1, sizeof(*d->legacy));
 	if (!d->peers || !d->packets || !d->batch_mem || !d->routes || !d->wanted ||
-	    !d->revocation || (cred.legacy_password && !d->legacy)) {
+	    !d->revocation || !d->senders || (cred.legacy_password && !d->legacy)) {
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
@@ -435,6 +436,8 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	st.wanted = d->wanted;
 	st.n_wanted = LOOKUPS;
 	st.revocation = d->revocation;
+	st.ratelimit_senders = d->senders;
+	st.n_ratelimit_senders = RATELIMIT_SENDERS;
 	if (node_init(&d->node, &set, &cred, &st, &ops, uv_now(d->loop))) {
 		snprintf(err, cap, "cannot start the node (see the line above)");
 		return -1;
@@ -452,6 +455,7 @@ static void release(struct daemon *d)
 	free(d->legacy);
 	free(d->wanted);
 	free(d->revocation);
+	free(d->senders);
 	if (d->ssl_ctx)
 		SSL_CTX_free(d->ssl_ctx);
 	identity_free(&d->id);

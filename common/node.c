@@ -271,7 +271,8 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	if (st->n_batches == 0 || st->n_batches > NODE_BATCH_SLOTS_MAX ||
 	    st->batch_size < MQTTIP_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
 	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers)) ||
-	    (n->id.secure && (st->n_wanted == 0 || !st->revocation))) {
+	    (n->id.secure &&
+	     (st->n_wanted == 0 || !st->revocation || st->n_ratelimit_senders == 0))) {
 		node_log(n, NODE_LOG_ERROR, "node storage out of range");
 		goto fail;
 	}
@@ -302,7 +303,8 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	node_send_init(n, st);
 	update_max_message(n);
 	node_caps_update(n);
-	ratelimit_init(&n->ratelimit);
+	if (n->id.secure)
+		ratelimit_init(&n->ratelimit, st->ratelimit_senders, st->n_ratelimit_senders);
 	return 0;
 fail:
 	sodium_memzero(&id, sizeof(id));

@@ -157,7 +157,10 @@ struct node_storage {
 	struct node_wanted *wanted; /* lookups in flight (at least 1 in secure mode) */
 	size_t n_wanted;
 	struct revocation *revocation; /* secure mode: the VPN revocation list held */
-	struct node_route *routes;     /* optional route cache (NULL, 0: none) */
+	/* secure mode: the handshake rate limiter's table of senders (ratelimit.h), at least 1 */
+	struct ratelimit_sender *ratelimit_senders;
+	size_t n_ratelimit_senders;
+	struct node_route *routes; /* optional route cache (NULL, 0: none) */
 	size_t n_routes;
 	struct node_legacy *legacy; /* required when the credentials enable legacy mode */
 };

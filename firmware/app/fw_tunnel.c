@@ -123,6 +123,8 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 		st.wanted = t->mem.secure.wanted;
 		st.n_wanted = FW_WANTED;
 		st.revocation = &t->mem.secure.revocation;
+		st.ratelimit_senders = t->mem.secure.senders;
+		st.n_ratelimit_senders = FW_RATELIMIT;
 	}
 	st.batch_mem = t->batch;
 	st.batch_size = sizeof(t->batch);

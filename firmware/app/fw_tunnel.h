@@ -32,6 +32,7 @@
 #define FW_MTU	     1400 /* the netif's MTU: an IP packet the device sends is at most this */
 #define FW_PENDING   4	  /* packets waiting for a handshake or a certificate, all together */
 #define FW_WANTED    4	  /* directory lookups in flight */
+#define FW_RATELIMIT 8	  /* senders with a rate-limit bucket of their own (ratelimit.h) */
 /* The largest MQTT payload the device publishes: a transport message of one full packet, or a
  * legacy message (the larger of the two). */
 #define FW_TX_MSG_MAX                                                                              \
@@ -68,6 +69,7 @@ struct fw_tunnel {
 			struct node_packet packets[FW_PENDING];
 			struct node_wanted wanted[FW_WANTED];
 			struct revocation revocation;
+			struct ratelimit_sender senders[FW_RATELIMIT];
 		} secure;
 		struct node_legacy legacy;
 	} mem;

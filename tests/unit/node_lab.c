@@ -308,6 +308,8 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	st.routes = ln->routes;
 	st.n_routes = 32;
 	st.revocation = &ln->revocation;
+	st.ratelimit_senders = ln->senders;
+	st.n_ratelimit_senders = RATELIMIT_SENDERS;
 	rc = node_init(&ln->n, &ln->set, &cred, &st, &ops, lab_now);
 	if (rc)
 		return rc;

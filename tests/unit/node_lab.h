@@ -31,6 +31,7 @@ struct lab_node {
 	struct node_wanted wanted[4];
 	struct node_route routes[32];
 	struct revocation revocation;
+	struct ratelimit_sender senders[RATELIMIT_SENDERS];
 	struct node_settings set;
 	/* what the node asked its host to keep (ops.persist) */
 	uint8_t saved[MQTTIP_REVOCATION_MAX_LEN];
