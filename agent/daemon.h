@@ -42,6 +42,7 @@ struct daemon {
 	struct node node;
 	/* the engine's storage, allocated once at start */
 	struct peer *peers;
+	struct peer_handshake *handshakes;
 	struct node_packet *packets;
 	uint8_t *batch_mem;
 	struct node_route *routes;

@@ -410,6 +410,7 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	if (pool > 4096)
 		pool = 4096;
 	d->peers = calloc(n, sizeof(*d->peers));
+	d->handshakes = calloc(n + 1, sizeof(*d->handshakes)); /* one per peer and the responder */
 	d->packets = calloc(pool ? pool : 1, sizeof(*d->packets));
 	d->batch_mem = calloc(BATCH_SLOTS, MQTTIP_MAX_TRANSPORT_MSG);
 	d->routes = calloc(ROUTE_CACHE_SIZE, sizeof(*d->routes));
@@ -418,13 +419,15 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	d->senders = calloc(RATELIMIT_SENDERS, sizeof(*d->senders));
 	if (cred.legacy_password)
 		d->legacy = calloc(1, sizeof(*d->legacy));
-	if (!d->peers || !d->packets || !d->batch_mem || !d->routes || !d->wanted ||
+	if (!d->peers || !d->handshakes || !d->packets || !d->batch_mem || !d->routes || !d->wanted ||
 	    !d->revocation || !d->senders || (cred.legacy_password && !d->legacy)) {
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
 	st.peers = d->peers;
 	st.n_peers = n;
+	st.handshakes = d->handshakes;
+	st.n_handshakes = n + 1;
 	st.packets = d->packets;
 	st.n_packets = pool;
 	st.batch_mem = d->batch_mem;
@@ -449,6 +452,7 @@ static void release(struct daemon *d)
 {
 	node_wipe(&d->node);
 	free(d->peers);
+	free(d->handshakes);
 	free(d->packets);
 	free(d->batch_mem);
 	free(d->routes);

@@ -270,7 +270,8 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	/* a legacy-only node has no peers: its host may leave the table out */
 	if (st->n_batches == 0 || st->n_batches > NODE_BATCH_SLOTS_MAX ||
 	    st->batch_size < MQTTIP_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
-	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers)) ||
+	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers,
+							      st->handshakes, st->n_handshakes)) ||
 	    (n->id.secure &&
 	     (st->n_wanted == 0 || !st->revocation || st->n_ratelimit_senders == 0))) {
 		node_log(n, NODE_LOG_ERROR, "node storage out of range");
@@ -350,7 +351,7 @@ int node_reload(struct node *n, const struct node_settings *set,
 			if (!p->used)
 				continue;
 			session_wipe(&p->session);
-			handshake_wipe(&p->handshake);
+			peer_handshake_end(&n->peers, p);
 			p->handshake_first_ms = 0;
 			p->handshake_attempts = 0;
 		}
@@ -465,8 +466,8 @@ void node_wipe(struct node *n)
 			if (n->peers.peers[i].used)
 				peer_table_remove(&n->peers, &n->peers.peers[i]);
 		}
+		sodium_memzero(n->peers.pool, n->peers.n_pool * sizeof(*n->peers.pool));
 	}
-	handshake_wipe(&n->responder);
 	if (n->legacy) {
 		legacy_nonce_cache_wipe(&n->legacy->nonces);
 		sodium_memzero(n->legacy, sizeof(*n->legacy));

@@ -149,6 +149,10 @@ struct node_legacy {
 struct node_storage {
 	struct peer *peers; /* the peer table, 1..PEER_TABLE_MAX entries */
 	size_t n_peers;
+	/* handshake states shared by the peers and the responder (peer.h), at least 1 with a peer
+	 * table: n_peers + 1 never takes one away, a device keeps a few */
+	struct peer_handshake *handshakes;
+	size_t n_handshakes;
 	struct node_packet *packets; /* the queue pool, shared by all peers; may be 0 entries */
 	size_t n_packets;
 	uint8_t *batch_mem; /* n_batches slots of batch_size bytes: each one transport message */
@@ -214,9 +218,8 @@ struct node {
 	struct node_batch batches[NODE_BATCH_SLOTS_MAX];
 	size_t n_batches, batch_size;
 	uint32_t batch_evict;
-	/* handshakes */
+	/* handshakes (their states are in the peer table's pool) */
 	struct ratelimit ratelimit;
-	struct handshake responder; /* between consuming an initiation and answering it */
 	/* handshake messages, and the directory and revocation messages (PROTOCOL.md 6.16) */
 	uint8_t kx_buf[MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN];
 	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */

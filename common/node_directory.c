@@ -41,7 +41,7 @@ static struct peer *evict_lru(struct node *n)
 	for (size_t i = 0; i < n->peers.cap; i++) {
 		struct peer *q = &n->peers.peers[i];
 
-		if (!q->used || q->handshake.state != HANDSHAKE_EMPTY)
+		if (!q->used || peer_handshake(&n->peers, q))
 			continue;
 		if (!victim || q->last_used_ms < victim->last_used_ms)
 			victim = q;

@@ -44,9 +44,21 @@ bool node_self_for(const struct node *n, const struct netaddr *peer, struct neta
 	return false;
 }
 
+/* The pool of handshake states ran out (a device keeps few): the initiation in flight longest
+ * gave way; its peer tries again on its retry timer. */
+static void set_aside(struct node *n, const struct peer *p)
+{
+	node_log(
+	    n, NODE_LOG_INFO,
+	    "handshake with %s set aside: every handshake state is in use (%zu); retried later",
+	    p->cert.name, n->peers.n_pool);
+}
+
 void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms)
 {
 	uint8_t ts[MQTTIP_TIMESTAMP_LEN];
+	struct handshake *hs;
+	struct peer *evicted;
 	char topic[TOPIC_MAX];
 	struct netaddr self;
 	uint64_t sec;
@@ -78,11 +90,18 @@ void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_
 		node_directory_want(n, &p->addr, now_ms);
 		return;
 	}
+	hs = peer_handshake_start(&n->peers, p, &evicted);
+	if (evicted)
+		set_aside(n, evicted);
+	if (!hs) {
+		node_log(n, NODE_LOG_WARN, "handshake with %s: no handshake state free",
+			 p->cert.name);
+		return;
+	}
 	node_timers_handshake_initiated(n, p, now_ms);
 	next_timestamp(n, sec, ns, ts);
-	handshake_wipe(&p->handshake);
-	rc = handshake_initiation_create(&p->handshake, &n->local, &self, &p->addr,
-					 p->cert.x25519_public, psk_of(n),
+	rc = handshake_initiation_create(hs, &n->local, &self, &p->addr, p->cert.x25519_public,
+					 psk_of(n),
 					 peer_table_new_index(&n->peers, p, randombytes_random()),
 					 ts, n->kx_buf, sizeof(n->kx_buf), &len);
 	if (rc) {
@@ -145,8 +164,9 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 {
 	uint8_t ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX];
 	char topic[TOPIC_MAX], a[NETADDR_STR_MAX];
+	struct handshake *hs;
 	struct keypair kp;
-	struct peer *p, *known;
+	struct peer *p, *known, *evicted;
 	struct caps caps;
 	struct cert c;
 	uint64_t now_unix;
@@ -169,10 +189,18 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 			 node_addr_text(&t->src, a));
 		return;
 	}
+	hs = peer_handshake_responder(&n->peers, &evicted);
+	if (evicted)
+		set_aside(n, evicted);
+	if (!hs) {
+		node_log(n, NODE_LOG_WARN, "handshake from %s ignored: no handshake state free",
+			 node_addr_text(&t->src, a));
+		return;
+	}
 	/* The timestamp is compared below, per node identity (PROTOCOL.md 6.8), once the
 	 * certificate says which identity this is. */
-	rc = handshake_initiation_consume(&n->responder, &n->local, &t->src, &t->dst, now_unix,
-					  NULL, msg, len, &c, ts, ext, &ext_len);
+	rc = handshake_initiation_consume(hs, &n->local, &t->src, &t->dst, now_unix, NULL, msg, len,
+					  &c, ts, ext, &ext_len);
 	if (rc == HANDSHAKE_OK && caps_decode(ext, ext_len, &caps) != 0)
 		rc = HANDSHAKE_ERR_MALFORMED; /* authentic, yet unreadable: refused all the same */
 	if (rc) {
@@ -180,15 +208,15 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s%s",
 			 node_addr_text(&t->src, a), handshake_strerror(rc),
 			 rc == HANDSHAKE_ERR_CERT ? ": " : "",
-			 rc == HANDSHAKE_ERR_CERT ? cert_strerror(n->responder.cert_error) : "");
-		handshake_wipe(&n->responder);
+			 rc == HANDSHAKE_ERR_CERT ? cert_strerror(hs->cert_error) : "");
+		handshake_wipe(hs);
 		return;
 	}
 	p = peer_table_find_static(&n->peers, c.x25519_public);
 	if (p && p->has_timestamp && memcmp(ts, p->last_timestamp, MQTTIP_TIMESTAMP_LEN) <= 0) {
 		bool alive = node_timers_session_alive(n, p, now_ms);
 
-		handshake_wipe(&n->responder);
+		handshake_wipe(hs);
 		node_drop(n, p, DROP_HANDSHAKE_REPLAY);
 		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s",
 			 node_addr_text(&t->src, a), handshake_strerror(HANDSHAKE_ERR_REPLAY),
@@ -199,13 +227,13 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 	}
 	p = node_directory_accept(n, &c, now_ms);
 	if (!p) {
-		handshake_wipe(&n->responder);
+		handshake_wipe(hs);
 		return;
 	}
 	p->caps = caps;
 	rc = handshake_response_create(
-	    &n->responder, psk_of(n), peer_table_new_index(&n->peers, p, randombytes_random()),
-	    n->caps, n->caps_len, n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
+	    hs, psk_of(n), peer_table_new_index(&n->peers, p, randombytes_random()), n->caps,
+	    n->caps_len, n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
 	if (rc) {
 		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot respond: %s", c.name,
 			 handshake_strerror(rc));
@@ -224,6 +252,7 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 			uint64_t now_ms)
 {
 	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	struct handshake *hs;
 	struct keypair kp;
 	struct caps caps;
 	struct peer *p;
@@ -251,10 +280,11 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 		node_drop(n, p, DROP_RATELIMIT);
 		return;
 	}
-	rc = handshake_response_consume(&p->handshake, msg, len, &kp, now_ms, ext, &ext_len);
+	hs = peer_handshake(&n->peers, p);
+	rc = handshake_response_consume(hs, msg, len, &kp, now_ms, ext, &ext_len);
 	if (rc == HANDSHAKE_OK && caps_decode(ext, ext_len, &caps) != 0) {
 		keypair_wipe(&kp);
-		handshake_wipe(&p->handshake); /* authentic, so no real response will follow */
+		handshake_wipe(hs); /* authentic, so no real response will follow */
 		rc = HANDSHAKE_ERR_MALFORMED;
 	}
 	if (rc) {

@@ -118,6 +118,8 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 		cred.psk = cfg->has_psk ? cfg->psk : NULL;
 		st.peers = t->mem.secure.peers;
 		st.n_peers = FW_MAX_PEERS;
+		st.handshakes = t->mem.secure.handshakes;
+		st.n_handshakes = FW_HANDSHAKES;
 		st.packets = t->mem.secure.packets;
 		st.n_packets = FW_PENDING;
 		st.wanted = t->mem.secure.wanted;

@@ -28,11 +28,12 @@
 #include "proto.h"
 #include "topic.h"
 
-#define FW_MAX_PEERS 8	  /* peers with keys at the same time; the least recently used goes */
-#define FW_MTU	     1400 /* the netif's MTU: an IP packet the device sends is at most this */
-#define FW_PENDING   4	  /* packets waiting for a handshake or a certificate, all together */
-#define FW_WANTED    4	  /* directory lookups in flight */
-#define FW_RATELIMIT 8	  /* senders with a rate-limit bucket of their own (ratelimit.h) */
+#define FW_MAX_PEERS  8	   /* peers with keys at the same time; the least recently used goes */
+#define FW_MTU	      1400 /* the netif's MTU: an IP packet the device sends is at most this */
+#define FW_PENDING    4	   /* packets waiting for a handshake or a certificate, all together */
+#define FW_HANDSHAKES 2	   /* handshake states: initiations in flight and the responder's */
+#define FW_WANTED     4	   /* directory lookups in flight */
+#define FW_RATELIMIT  8	   /* senders with a rate-limit bucket of their own (ratelimit.h) */
 /* The largest MQTT payload the device publishes: a transport message of one full packet, or a
  * legacy message (the larger of the two). */
 #define FW_TX_MSG_MAX                                                                              \
@@ -66,6 +67,7 @@ struct fw_tunnel {
 	union {
 		struct {
 			struct peer peers[FW_MAX_PEERS];
+			struct peer_handshake handshakes[FW_HANDSHAKES];
 			struct node_packet packets[FW_PENDING];
 			struct node_wanted wanted[FW_WANTED];
 			struct revocation revocation;

@@ -10,6 +10,7 @@ struct lab_node lab[LAB_NODES];
 uint64_t lab_now;
 bool lab_retained_exact_only;
 bool lab_withhold_revocation;
+size_t lab_pool;
 
 struct lab_msg {
 	bool used;
@@ -206,6 +207,7 @@ void lab_init(void)
 	memset(published_kind, 0, sizeof(published_kind));
 	lab_retained_exact_only = false;
 	lab_withhold_revocation = false;
+	lab_pool = 0;
 	crypto_sign_keypair(ca_pk, ca_sk);
 	lab_now = 1000;
 	next_tick = lab_now;
@@ -298,6 +300,8 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	cred.network_id = ca_pk;
 	st.peers = ln->peers;
 	st.n_peers = LAB_PEERS;
+	st.handshakes = ln->handshakes;
+	st.n_handshakes = lab_pool ? lab_pool : LAB_HANDSHAKES;
 	st.packets = ln->packets;
 	st.n_packets = LAB_PACKETS;
 	st.batch_mem = ln->batch_mem;

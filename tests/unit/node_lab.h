@@ -15,6 +15,7 @@
 
 #define LAB_NODES	4
 #define LAB_PEERS	8
+#define LAB_HANDSHAKES	(LAB_PEERS + 1) /* a host's pool: one per peer and the responder */
 #define LAB_PACKETS	16
 #define LAB_SUBS	12
 #define LAB_MSGS	96
@@ -26,6 +27,7 @@ struct lab_node {
 	bool used, connected;
 	struct node n;
 	struct peer peers[LAB_PEERS];
+	struct peer_handshake handshakes[LAB_HANDSHAKES];
 	struct node_packet packets[LAB_PACKETS];
 	uint8_t batch_mem[LAB_BATCH_SLOTS * MQTTIP_MAX_TRANSPORT_MSG];
 	struct node_wanted wanted[4];
@@ -60,6 +62,8 @@ extern uint64_t lab_now; /* ms */
 extern bool lab_retained_exact_only;
 /* The broker drops what is published on <p>/revocation (it may withhold the list). */
 extern bool lab_withhold_revocation;
+/* Handshake states the next lab_start gives its node (a device's few); 0: LAB_HANDSHAKES. */
+extern size_t lab_pool;
 
 /* Fresh CA, empty broker, clock at 1000 ms. */
 void lab_init(void);
