@@ -11,8 +11,11 @@
 
 #define LOG_LINE_MAX 200
 
-_Static_assert(sizeof(((struct node *)0)->kx_buf) >= MQTTIP_INITIATION_MAX_LEN,
-	       "kx_buf holds initiations");
+_Static_assert(sizeof(((struct node *)0)->kx_buf) >= MQTTIP_INITIATION_MAX_LEN &&
+		   sizeof(((struct node *)0)->kx_buf) >=
+		       MQTTIP_KX_HEADER_LEN + MQTTIP_CERT_MAX_LEN &&
+		   sizeof(((struct node *)0)->kx_buf) >= MQTTIP_RESPONSE_MAX_LEN,
+	       "kx_buf holds initiations, responses and certificate answers");
 
 struct node_settings node_settings_default(void)
 {

@@ -127,21 +127,33 @@ bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type)
 	       msg[2] == 0 && msg[3] == 0;
 }
 
-int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
-		    size_t body_len)
+void node_kx_header(uint8_t *out, uint8_t type)
+{
+	out[0] = type;
+	out[1] = MQTTIP_PROTOCOL_VERSION;
+	out[2] = out[3] = 0;
+}
+
+int node_kx_send(struct node *n, const struct netaddr *dst, const uint8_t *msg, size_t len)
 {
 	char topic[TOPIC_MAX];
 	struct netaddr self;
 
-	if (body_len > sizeof(n->kx_buf) - MQTTIP_KX_HEADER_LEN || !node_self_for(n, dst, &self) ||
+	if (!node_self_for(n, dst, &self) ||
 	    !topic_kx(topic, sizeof(topic), node_prefix(n), dst, &self))
 		return -1;
-	n->kx_buf[0] = type;
-	n->kx_buf[1] = MQTTIP_PROTOCOL_VERSION;
-	n->kx_buf[2] = n->kx_buf[3] = 0;
+	return node_publish(n, topic, msg, len, 1, false);
+}
+
+int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
+		    size_t body_len)
+{
+	if (body_len > sizeof(n->kx_buf) - MQTTIP_KX_HEADER_LEN)
+		return -1;
+	node_kx_header(n->kx_buf, type);
 	if (body_len)
 		memcpy(n->kx_buf + MQTTIP_KX_HEADER_LEN, body, body_len);
-	return node_publish(n, topic, n->kx_buf, MQTTIP_KX_HEADER_LEN + body_len, 1, false);
+	return node_kx_send(n, dst, n->kx_buf, MQTTIP_KX_HEADER_LEN + body_len);
 }
 
 static void handshake_done(struct node *n, struct peer *p, bool initiator, uint64_t now_ms)

@@ -72,9 +72,13 @@ void node_caps_update(struct node *n);
 bool node_self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self);
 /* A message of the key-exchange family: type | version | 0 0 | body, of at least len bytes. */
 bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type);
-/* Publishes type | version | 0 0 | body on <p>/kx/<dst>/<self>; 0 or -1. */
+/* Publishes type | version | 0 0 | body on <p>/kx/<dst>/<self>, built in kx_buf; 0 or -1. */
 int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
 		    size_t body_len);
+/* Writes the 4-byte header type | version | 0 0 of a key-exchange message. */
+void node_kx_header(uint8_t *out, uint8_t type);
+/* Publishes a whole key-exchange message (header included) on <p>/kx/<dst>/<self>; 0 or -1. */
+int node_kx_send(struct node *n, const struct netaddr *dst, const uint8_t *msg, size_t len);
 /* Sends an initiation to p if the pacing rule allows one now (node_timers_initiation_due), or
  * regardless with force (the peer stopped answering: its keys are gone). */
 void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms);
