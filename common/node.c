@@ -11,11 +11,12 @@
 
 #define LOG_LINE_MAX 200
 
-_Static_assert(sizeof(((struct node *)0)->kx_buf) >= MQTTIP_INITIATION_MAX_LEN &&
-		   sizeof(((struct node *)0)->kx_buf) >=
-		       MQTTIP_KX_HEADER_LEN + MQTTIP_CERT_MAX_LEN &&
-		   sizeof(((struct node *)0)->kx_buf) >= MQTTIP_RESPONSE_MAX_LEN,
-	       "kx_buf holds initiations, responses and certificate answers");
+/* A batch slot (at least MQTTIP_MIN_MESSAGE bytes) is also the scratch for key-exchange messages
+ * (node_kx_scratch). */
+_Static_assert(MQTTIP_MIN_MESSAGE >= MQTTIP_INITIATION_MAX_LEN &&
+		   MQTTIP_MIN_MESSAGE >= MQTTIP_KX_HEADER_LEN + MQTTIP_CERT_MAX_LEN &&
+		   MQTTIP_MIN_MESSAGE >= MQTTIP_RESPONSE_MAX_LEN,
+	       "a batch slot holds initiations, responses and certificate answers");
 
 struct node_settings node_settings_default(void)
 {
@@ -122,7 +123,7 @@ struct peer *node_owner(struct node *n, const struct netaddr *a)
 	struct peer *p = peer_table_find_addr(&n->peers, a);
 
 	/* exact owners beat every route in find_addr, so if anyone owns a, p does */
-	return p && cert_check_owns(&p->cert, a) == CERT_OK ? p : NULL;
+	return p && cert_held_owns(&p->cert, a) == CERT_OK ? p : NULL;
 }
 
 void node_routes_changed(struct node *n)

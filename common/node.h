@@ -220,9 +220,6 @@ struct node {
 	uint32_t batch_evict;
 	/* handshakes (their states are in the peer table's pool) */
 	struct ratelimit ratelimit;
-	/* handshake messages, and the directory messages (PROTOCOL.md 6.16); a revocation message
-	 * goes out from struct revocation's own room */
-	uint8_t kx_buf[MQTTIP_INITIATION_MAX_LEN];
 	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */
 	uint8_t caps[MQTTIP_HANDSHAKE_EXT_MAX];	   /* ours, as sent in handshakes */
 	size_t caps_len;

@@ -56,7 +56,7 @@ static void set_aside(struct node *n, const struct peer *p)
 
 void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms)
 {
-	uint8_t ts[MQTTIP_TIMESTAMP_LEN];
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN], *msg;
 	struct handshake *hs;
 	struct peer *evicted;
 	char topic[TOPIC_MAX];
@@ -100,16 +100,16 @@ void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_
 	}
 	node_timers_handshake_initiated(n, p, now_ms);
 	next_timestamp(n, sec, ns, ts);
-	rc = handshake_initiation_create(hs, &n->local, &self, &p->addr, p->cert.x25519_public,
-					 psk_of(n),
-					 peer_table_new_index(&n->peers, p, randombytes_random()),
-					 ts, n->kx_buf, sizeof(n->kx_buf), &len);
+	msg = node_kx_scratch(n, now_ms);
+	rc = handshake_initiation_create(
+	    hs, &n->local, &self, &p->addr, p->cert.x25519_public, psk_of(n),
+	    peer_table_new_index(&n->peers, p, randombytes_random()), ts, msg, n->batch_size, &len);
 	if (rc) {
 		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot create the initiation: %s",
 			 p->cert.name, handshake_strerror(rc));
 		return;
 	}
-	if (node_publish(n, topic, n->kx_buf, len, 1, false))
+	if (node_publish(n, topic, msg, len, 1, false))
 		node_log(n, NODE_LOG_DEBUG, "handshake with %s: initiation not published",
 			 p->cert.name);
 	else
@@ -145,15 +145,24 @@ int node_kx_send(struct node *n, const struct netaddr *dst, const uint8_t *msg, 
 	return node_publish(n, topic, msg, len, 1, false);
 }
 
-int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
-		    size_t body_len)
+uint8_t *node_kx_scratch(struct node *n, uint64_t now_ms)
 {
-	if (body_len > sizeof(n->kx_buf) - MQTTIP_KX_HEADER_LEN)
+	node_flush(n, now_ms);
+	return n->batches[n->n_batches - 1].buf;
+}
+
+int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
+		    size_t body_len, uint64_t now_ms)
+{
+	uint8_t *msg;
+
+	if (body_len > n->batch_size - MQTTIP_KX_HEADER_LEN)
 		return -1;
-	node_kx_header(n->kx_buf, type);
+	msg = node_kx_scratch(n, now_ms);
+	node_kx_header(msg, type);
 	if (body_len)
-		memcpy(n->kx_buf + MQTTIP_KX_HEADER_LEN, body, body_len);
-	return node_kx_send(n, dst, n->kx_buf, MQTTIP_KX_HEADER_LEN + body_len);
+		memcpy(msg + MQTTIP_KX_HEADER_LEN, body, body_len);
+	return node_kx_send(n, dst, msg, MQTTIP_KX_HEADER_LEN + body_len);
 }
 
 static void handshake_done(struct node *n, struct peer *p, bool initiator, uint64_t now_ms)
@@ -174,7 +183,7 @@ static void handshake_done(struct node *n, struct peer *p, bool initiator, uint6
 static void on_initiation(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
 			  uint64_t now_ms)
 {
-	uint8_t ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX], *out;
 	char topic[TOPIC_MAX], a[NETADDR_STR_MAX];
 	struct handshake *hs;
 	struct keypair kp;
@@ -243,9 +252,10 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 		return;
 	}
 	p->caps = caps;
+	out = node_kx_scratch(n, now_ms);
 	rc = handshake_response_create(
 	    hs, psk_of(n), peer_table_new_index(&n->peers, p, randombytes_random()), n->caps,
-	    n->caps_len, n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
+	    n->caps_len, out, n->batch_size, &rlen, &kp, now_ms);
 	if (rc) {
 		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot respond: %s", c.name,
 			 handshake_strerror(rc));
@@ -256,7 +266,7 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 	memcpy(p->last_timestamp, ts, MQTTIP_TIMESTAMP_LEN);
 	p->has_timestamp = true;
 	if (topic_kx(topic, sizeof(topic), node_prefix(n), &t->src, &t->dst))
-		node_publish(n, topic, n->kx_buf, rlen, 1, false);
+		node_publish(n, topic, out, rlen, 1, false);
 	handshake_done(n, p, false, now_ms);
 }
 
@@ -281,7 +291,7 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 		node_drop(n, NULL, DROP_HANDSHAKE);
 		return;
 	}
-	if (cert_check_owns(&p->cert, &t->src) != CERT_OK) {
+	if (cert_held_owns(&p->cert, &t->src) != CERT_OK) {
 		node_drop(n, p, DROP_TOPIC);
 		return;
 	}

@@ -41,7 +41,8 @@ static void enforce(struct node *n)
 	for (size_t i = 0; i < n->peers.cap; i++) {
 		struct peer *p = &n->peers.peers[i];
 
-		if (!p->used || !revocation_is_revoked(n->revocation, &p->cert))
+		if (!p->used || (!revocation_serial_listed(n->revocation, p->cert.serial) &&
+				 !revocation_key_listed(n->revocation, p->cert.x25519_public)))
 			continue;
 		node_log(n, NODE_LOG_WARN, "peer %s (serial %llu) removed: revoked", p->cert.name,
 			 (unsigned long long)p->cert.serial);

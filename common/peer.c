@@ -22,11 +22,11 @@ int peer_table_init(struct peer_table *t, struct peer *storage, size_t cap,
 
 /* How specifically c claims a: above any prefix length for one of its node addresses, else its
  * longest route containing a, else -1. */
-static int claim_len(const struct cert *c, const struct netaddr *a)
+static int claim_len(const struct cert_held *c, const struct netaddr *a)
 {
 	int best = -1;
 
-	if (cert_check_owns(c, a) == CERT_OK)
+	if (cert_held_owns(c, a) == CERT_OK)
 		return 129;
 	for (unsigned i = 0; i < c->n_routes && i < MQTTIP_CERT_MAX_ROUTES; i++) {
 		if (c->routes[i].len > best &&
@@ -73,7 +73,7 @@ struct peer *peer_table_add(struct peer_table *t, const struct cert *c, const st
 			continue;
 		memset(p, 0, sizeof(*p));
 		p->used = true;
-		p->cert = *c;
+		cert_hold(&p->cert, c);
 		p->addr = *addr;
 		session_init(&p->session);
 		return p;

@@ -42,28 +42,30 @@ struct peer_stats {
 	uint64_t drops[DROP_MAX];
 };
 
+/* Fields in order of alignment (8, 4, then bytes), so that a table of them has no padding: a
+ * device keeps eight. */
 struct peer {
-	bool used;
-	struct cert cert;    /* verified; names the peer's addresses, routes and static key */
-	struct netaddr addr; /* the address its handshakes and messages use (kx/data topics) */
+	struct cert_held cert; /* verified; names the peer's addresses, routes and static key */
 	struct session session;
-	uint32_t
-	    handshake; /* our initiation in flight: 1 + its state's index in the pool, 0: none */
-	uint8_t last_timestamp[MQTTIP_TIMESTAMP_LEN]; /* newest initiation accepted from it */
-	bool has_timestamp;
+	struct peer_stats stats;
 	uint64_t handshake_sent_ms;  /* when we last sent an initiation (REKEY_TIMEOUT pacing) */
 	uint64_t handshake_first_ms; /* first attempt of the current try (REKEY_ATTEMPT_TIME) */
 	/* The node engine's per-peer state (common/node_*.c); 0 means "never" or "not armed". */
-	uint32_t handshake_attempts;  /* initiations sent in the current try (retry backoff) */
 	uint64_t handshake_done_ms;   /* last completed handshake, either role */
 	uint64_t last_rx_ms;	      /* last authenticated transport message from it */
 	uint64_t first_unanswered_ms; /* first data sent since the last message received */
 	uint64_t keepalive_due_ms;    /* send a keepalive then, unless we send something first */
 	uint64_t last_used_ms;	      /* last traffic either way (least recently used eviction) */
 	struct caps caps;	      /* what it announced in its last handshake (caps.h) */
-	struct packet_queue queue;    /* packets waiting for its handshake */
-	uint32_t batch;		      /* open batch slot of this wake-up */
-	struct peer_stats stats;
+	uint32_t
+	    handshake; /* our initiation in flight: 1 + its state's index in the pool, 0: none */
+	uint32_t handshake_attempts; /* initiations sent in the current try (retry backoff) */
+	struct packet_queue queue;   /* packets waiting for its handshake */
+	uint32_t batch;		     /* open batch slot of this wake-up */
+	struct netaddr addr; /* the address its handshakes and messages use (kx/data topics) */
+	uint8_t last_timestamp[MQTTIP_TIMESTAMP_LEN]; /* newest initiation accepted from it */
+	bool has_timestamp;
+	bool used;
 };
 
 /* One state of the handshake pool: free while hs.state is HANDSHAKE_EMPTY. */

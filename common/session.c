@@ -12,12 +12,12 @@ void session_init(struct session *s)
 
 struct keypair *session_prev(struct session *s)
 {
-	return s->other.valid && !s->other_is_next ? &s->other : NULL;
+	return s->other.valid && !s->other.unconfirmed ? &s->other : NULL;
 }
 
 struct keypair *session_next(struct session *s)
 {
-	return s->other.valid && s->other_is_next ? &s->other : NULL;
+	return s->other.valid && s->other.unconfirmed ? &s->other : NULL;
 }
 
 /* Moves src into dst and leaves src wiped, so key material exists in one slot only. */
@@ -37,13 +37,15 @@ void session_install(struct session *s, const struct keypair *kp)
 			keypair_wipe(&s->current);
 		else
 			keypair_move(&s->other, &s->current);
+		s->other.unconfirmed = false;
 		memcpy(&s->current, kp, sizeof(s->current));
+		s->current.unconfirmed = false;
 	} else {
 		/* replaces an older next, or prev */
 		keypair_wipe(&s->other);
 		memcpy(&s->other, kp, sizeof(s->other));
+		s->other.unconfirmed = true;
 	}
-	s->other_is_next = !kp->is_initiator;
 }
 
 struct keypair *session_find(struct session *s, uint32_t local_index)
@@ -66,7 +68,7 @@ struct keypair *session_received_with(struct session *s, struct keypair *kp)
 	memcpy(&s->current, &s->other, sizeof(s->current));
 	memcpy(&s->other, &old, sizeof(s->other));
 	sodium_memzero(&old, sizeof(old));
-	s->other_is_next = false;
+	s->current.unconfirmed = false;
 	return &s->current;
 }
 
@@ -80,10 +82,8 @@ void session_expire(struct session *s, uint64_t now_ms, const struct keypair_par
 {
 	if (s->current.valid && keypair_is_expired(&s->current, now_ms, p))
 		keypair_wipe(&s->current);
-	if (s->other.valid && keypair_is_expired(&s->other, now_ms, p)) {
+	if (s->other.valid && keypair_is_expired(&s->other, now_ms, p))
 		keypair_wipe(&s->other);
-		s->other_is_next = false;
-	}
 }
 
 bool session_wants_handshake(struct session *s, uint64_t now_ms, const struct keypair_params *p)

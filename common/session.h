@@ -6,8 +6,8 @@
  * An initiator's new keypair becomes current at once (it has the response, so the peer has the
  * keys). prev and next never exist together: a new next wipes prev, and next leaves by becoming
  * current (its predecessor becoming prev) or, when we initiate meanwhile, prev. So a session keeps
- * two slots, current and one other that is prev or next (a flag says which), not three: one
- * keypair less per peer, with WireGuard's behaviour unchanged.
+ * two slots, current and one other that is prev or next (its unconfirmed flag says which), not
+ * three: one keypair less per peer, with WireGuard's behaviour unchanged.
  * All functions are pure functions of the millisecond clock they are given; a struct keypair moves
  * between slots by copy and the slot it leaves is wiped. */
 #ifndef MQTTIP_SESSION_H
@@ -20,8 +20,7 @@
 
 struct session {
 	struct keypair current;
-	struct keypair other; /* prev, or next when other_is_next (receives only, either way) */
-	bool other_is_next;
+	struct keypair other; /* prev, or next when other.unconfirmed (receives only, either way) */
 };
 
 void session_init(struct session *s);
