@@ -302,7 +302,7 @@ static int esp_default_ip6_input_hook(struct netif *inp)
 static struct fw_netif tun;
 static int ctx_token;
 static uint8_t sent[3][256];
-static size_t sent_len[2];
+static size_t sent_len[3];
 static int n_sent, bad_ctx;
 
 static void tun_output(void *ctx, const uint8_t *pkt, size_t len)
