@@ -20,7 +20,7 @@
 
 struct msg {
 	char topic[TOPIC_MAX];
-	uint8_t payload[FW_RX_MSG_MAX];
+	uint8_t payload[FW_RX_PAYLOAD_MAX]; /* the device's largest message either way */
 	size_t len;
 	bool retain;
 	bool from_store; /* sent on subscription: the broker flags it retained */
@@ -50,7 +50,7 @@ static int fake_publish(void *ctx, const char *topic, const uint8_t *payload, si
 
 	(void)ctx;
 	(void)qos;
-	if (n_queue > MAX_MSGS)
+	if (n_queue > MAX_MSGS || len > sizeof(m->payload))
 		abort();
 	snprintf(m->topic, sizeof(m->topic), "%s", topic);
 	memcpy(m->payload, payload, len);
@@ -74,7 +74,7 @@ static bool matches(const char *filter, const char *topic)
 
 static void deliver_to(struct device *d, const struct msg *m)
 {
-	static uint8_t buf[FW_RX_MSG_MAX];
+	static uint8_t buf[FW_RX_PAYLOAD_MAX];
 
 	memcpy(buf, m->payload, m->len);
 	fw_tunnel_input(&d->t, m->topic, strlen(m->topic), buf, m->len, m->from_store, now);
