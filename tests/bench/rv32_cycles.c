@@ -71,6 +71,7 @@ static int side_init(struct side *s, const char *name, uint8_t last_octet)
 	struct cert c;
 	int len;
 
+	memset(s, 0, sizeof(*s)); /* no capabilities (local.ext) */
 	randombytes_buf(s->priv, sizeof(s->priv));
 	memset(&c, 0, sizeof(c));
 	strcpy(c.name, name);
@@ -122,8 +123,9 @@ static int handshake_once(const struct side *a, const struct side *b, uint32_t i
 	struct handshake hs_a, hs_b;
 	struct keypair kp_a, kp_b;
 	struct cert peer;
-	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_LEN], ts[12], ts_out[12];
-	size_t len = 0, resp_len = 0;
+	uint8_t msg[MQTTIP_INITIATION_MAX_LEN], resp[MQTTIP_RESPONSE_MAX_LEN], ts[12], ts_out[12];
+	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	size_t len = 0, resp_len = 0, ext_len = 0;
 	int ok = 1;
 
 	handshake_tai64n(NOW_UNIX, i, ts);
@@ -135,12 +137,14 @@ static int handshake_once(const struct side *a, const struct side *b, uint32_t i
 		handshake_initiation_check(msg, len, b->local.static_public) == HANDSHAKE_OK);
 	MEASURE(INIT_CONSUME, ok,
 		handshake_initiation_consume(&hs_b, &b->local, &a->addr, &b->addr, NOW_UNIX, NULL,
-					     msg, len, &peer, ts_out) == HANDSHAKE_OK);
+					     msg, len, &peer, ts_out, ext,
+					     &ext_len) == HANDSHAKE_OK);
 	MEASURE(RESP_CREATE, ok,
-		handshake_response_create(&hs_b, NULL, ~i, resp, sizeof(resp), &resp_len, &kp_b,
-					  0) == HANDSHAKE_OK);
+		handshake_response_create(&hs_b, NULL, ~i, NULL, 0, resp, sizeof(resp), &resp_len,
+					  &kp_b, 0) == HANDSHAKE_OK);
 	MEASURE(RESP_CONSUME, ok,
-		handshake_response_consume(&hs_a, resp, resp_len, &kp_a, 0) == HANDSHAKE_OK);
+		handshake_response_consume(&hs_a, resp, resp_len, &kp_a, 0, ext, &ext_len) ==
+		    HANDSHAKE_OK);
 	ok = ok && sodium_memcmp(kp_a.send_key, kp_b.recv_key, 32) == 0;
 	handshake_wipe(&hs_a);
 	handshake_wipe(&hs_b);
