@@ -155,7 +155,9 @@ struct node_storage {
 	size_t n_handshakes;
 	struct node_packet *packets; /* the queue pool, shared by all peers; may be 0 entries */
 	size_t n_packets;
-	uint8_t *batch_mem; /* n_batches slots of batch_size bytes: each one transport message */
+	/* n_batches slots of batch_size bytes: each one transport message; the last one is also where
+	 * handshake and directory messages are built, after the open batches went out */
+	uint8_t *batch_mem;
 	size_t batch_size;  /* bytes, MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
 	size_t n_batches;   /* 1..NODE_BATCH_SLOTS_MAX */
 	struct node_wanted *wanted; /* lookups in flight (at least 1 in secure mode) */
@@ -214,7 +216,7 @@ struct node {
 	struct packet_queue unrouted; /* waiting for a certificate (NODE_DIRECTORY_ON_DEMAND) */
 	struct node_wanted *wanted;
 	size_t n_wanted;
-	/* outbound batches of the current wake-up */
+	/* outbound batches of the current wake-up (the last slot doubles as node_kx_scratch) */
 	struct node_batch batches[NODE_BATCH_SLOTS_MAX];
 	size_t n_batches, batch_size;
 	uint32_t batch_evict;
