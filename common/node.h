@@ -155,11 +155,11 @@ struct node_storage {
 	size_t n_handshakes;
 	struct node_packet *packets; /* the queue pool, shared by all peers; may be 0 entries */
 	size_t n_packets;
-	/* n_batches slots of batch_size bytes: each one transport message; the last one is also where
-	 * handshake and directory messages are built, after the open batches went out */
+	/* n_batches slots of batch_size bytes: each one transport message; the last one is also
+	 * where handshake and directory messages are built, after the open batches went out */
 	uint8_t *batch_mem;
-	size_t batch_size;  /* bytes, MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
-	size_t n_batches;   /* 1..NODE_BATCH_SLOTS_MAX */
+	size_t batch_size;	    /* bytes, MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
+	size_t n_batches;	    /* 1..NODE_BATCH_SLOTS_MAX */
 	struct node_wanted *wanted; /* lookups in flight (at least 1 in secure mode) */
 	size_t n_wanted;
 	struct revocation *revocation; /* secure mode: the VPN revocation list held */
