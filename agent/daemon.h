@@ -42,12 +42,14 @@ struct daemon {
 	struct node node;
 	/* the engine's storage, allocated once at start */
 	struct peer *peers;
+	struct peer_handshake *handshakes;
 	struct node_packet *packets;
 	uint8_t *batch_mem;
 	struct node_route *routes;
 	struct node_legacy *legacy;
 	struct node_wanted *wanted;
 	struct revocation *revocation;
+	struct ratelimit_sender *senders;
 
 	uint8_t pkt[MQTTIP_MAX_IP_PACKET + 64]; /* one TUN read */
 	uint64_t igmp_polled_ms;		/* last read of the interface's groups */

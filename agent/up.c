@@ -495,20 +495,24 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	if (pool > 4096)
 		pool = 4096;
 	d->peers = calloc(n, sizeof(*d->peers));
+	d->handshakes = calloc(n + 1, sizeof(*d->handshakes)); /* one per peer and the responder */
 	d->packets = calloc(pool ? pool : 1, sizeof(*d->packets));
 	d->batch_mem = calloc(BATCH_SLOTS, MQTTIP_MAX_TRANSPORT_MSG);
 	d->routes = calloc(ROUTE_CACHE_SIZE, sizeof(*d->routes));
 	d->wanted = calloc(LOOKUPS, sizeof(*d->wanted));
 	d->revocation = calloc(1, sizeof(*d->revocation));
+	d->senders = calloc(RATELIMIT_SENDERS, sizeof(*d->senders));
 	if (cred.legacy_password)
 		d->legacy = calloc(1, sizeof(*d->legacy));
-	if (!d->peers || !d->packets || !d->batch_mem || !d->routes || !d->wanted ||
-	    !d->revocation || (cred.legacy_password && !d->legacy)) {
+	if (!d->peers || !d->handshakes || !d->packets || !d->batch_mem || !d->routes ||
+	    !d->wanted || !d->revocation || !d->senders || (cred.legacy_password && !d->legacy)) {
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
 	st.peers = d->peers;
 	st.n_peers = n;
+	st.handshakes = d->handshakes;
+	st.n_handshakes = n + 1;
 	st.packets = d->packets;
 	st.n_packets = pool;
 	st.batch_mem = d->batch_mem;
@@ -520,6 +524,8 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	st.wanted = d->wanted;
 	st.n_wanted = LOOKUPS;
 	st.revocation = d->revocation;
+	st.ratelimit_senders = d->senders;
+	st.n_ratelimit_senders = RATELIMIT_SENDERS;
 	if (node_init(&d->node, &set, &cred, &st, &ops, uv_now(d->loop))) {
 		snprintf(err, cap, "cannot start the node (see the line above)");
 		return -1;
@@ -531,12 +537,14 @@ static void release(struct daemon *d)
 {
 	node_wipe(&d->node);
 	free(d->peers);
+	free(d->handshakes);
 	free(d->packets);
 	free(d->batch_mem);
 	free(d->routes);
 	free(d->legacy);
 	free(d->wanted);
 	free(d->revocation);
+	free(d->senders);
 	identity_free(&d->id);
 	config_wipe(&d->cfg);
 	if (d->tun_fd >= 0)

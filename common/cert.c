@@ -372,33 +372,88 @@ int cert_verify(const uint8_t *buf, size_t len, const uint8_t ca_public[32], uin
 	return err;
 }
 
-int cert_check_owns(const struct cert *c, const struct netaddr *a)
+/* The address checks of struct cert and struct cert_held, on their address and route lists. */
+static int owns(const struct cert_prefix *addrs, unsigned n, const struct netaddr *a)
 {
-	for (unsigned i = 0; i < c->n_addrs && i < MQTTIP_CERT_MAX_ADDRS; i++) {
-		if (netaddr_equal(&c->addrs[i].addr, a))
+	for (unsigned i = 0; i < n && i < MQTTIP_CERT_MAX_ADDRS; i++) {
+		if (netaddr_equal(&addrs[i].addr, a))
 			return CERT_OK;
 	}
 	return CERT_ERR_ADDR_NOT_IN_CERT;
+}
+
+static int source(const struct cert_prefix *addrs, unsigned n_addrs,
+		  const struct cert_prefix *routes, unsigned n_routes, const struct netaddr *a)
+{
+	if (owns(addrs, n_addrs, a) == CERT_OK)
+		return CERT_OK;
+	for (unsigned i = 0; i < n_routes && i < MQTTIP_CERT_MAX_ROUTES; i++) {
+		if (netaddr_in_prefix(a, &routes[i].addr, routes[i].len))
+			return CERT_OK;
+	}
+	return CERT_ERR_ADDR_NOT_IN_CERT;
+}
+
+/* The serial rule on the serials and on whether the signatures are the same. */
+static int compare(uint64_t held_serial, uint64_t candidate_serial, bool same_signature)
+{
+	if (candidate_serial < held_serial)
+		return CERT_ERR_OLDER;
+	if (candidate_serial > held_serial)
+		return CERT_NEWER;
+	return same_signature ? CERT_SAME : CERT_ERR_CONFLICT;
+}
+
+int cert_check_owns(const struct cert *c, const struct netaddr *a)
+{
+	return owns(c->addrs, c->n_addrs, a);
 }
 
 int cert_check_source(const struct cert *c, const struct netaddr *a)
 {
-	if (cert_check_owns(c, a) == CERT_OK)
-		return CERT_OK;
-	for (unsigned i = 0; i < c->n_routes && i < MQTTIP_CERT_MAX_ROUTES; i++) {
-		if (netaddr_in_prefix(a, &c->routes[i].addr, c->routes[i].len))
-			return CERT_OK;
-	}
-	return CERT_ERR_ADDR_NOT_IN_CERT;
+	return source(c->addrs, c->n_addrs, c->routes, c->n_routes, a);
 }
 
 int cert_compare(const struct cert *held, const struct cert *candidate)
 {
-	if (candidate->serial < held->serial)
-		return CERT_ERR_OLDER;
-	if (candidate->serial > held->serial)
-		return CERT_NEWER;
-	if (memcmp(candidate->signature, held->signature, MQTTIP_CERT_SIG_LEN) == 0)
-		return CERT_SAME;
-	return CERT_ERR_CONFLICT;
+	return compare(held->serial, candidate->serial,
+		       memcmp(candidate->signature, held->signature, MQTTIP_CERT_SIG_LEN) == 0);
+}
+
+static void signature_digest(const struct cert *c, uint8_t out[CERT_SIG_DIGEST_LEN])
+{
+	crypto_generichash(out, CERT_SIG_DIGEST_LEN, c->signature, MQTTIP_CERT_SIG_LEN, NULL, 0);
+}
+
+void cert_hold(struct cert_held *out, const struct cert *c)
+{
+	memset(out, 0, sizeof *out);
+	memcpy(out->name, c->name, sizeof out->name);
+	out->n_addrs = c->n_addrs;
+	memcpy(out->addrs, c->addrs, sizeof out->addrs);
+	out->n_routes = c->n_routes;
+	memcpy(out->routes, c->routes, sizeof out->routes);
+	memcpy(out->x25519_public, c->x25519_public, MQTTIP_KEY_LEN);
+	out->not_after = c->not_after;
+	out->serial = c->serial;
+	signature_digest(c, out->signature_digest);
+}
+
+int cert_held_owns(const struct cert_held *h, const struct netaddr *a)
+{
+	return owns(h->addrs, h->n_addrs, a);
+}
+
+int cert_held_source(const struct cert_held *h, const struct netaddr *a)
+{
+	return source(h->addrs, h->n_addrs, h->routes, h->n_routes, a);
+}
+
+int cert_held_compare(const struct cert_held *held, const struct cert *candidate)
+{
+	uint8_t digest[CERT_SIG_DIGEST_LEN];
+
+	signature_digest(candidate, digest);
+	return compare(held->serial, candidate->serial,
+		       sodium_memcmp(digest, held->signature_digest, sizeof digest) == 0);
 }

@@ -37,6 +37,24 @@ struct cert {
 	uint8_t signature[MQTTIP_CERT_SIG_LEN];
 };
 
+/* What a node keeps of a verified certificate it holds for a peer (peer.h): all that routing, the
+ * address checks, the handshake, the revocation list and the serial rule read, and no more: not
+ * the CA key id nor not_before (both checked at verification), and of the CA's 64-byte signature
+ * a 16-byte digest (BLAKE2b), which is all the serial rule's "same certificate" needs (Ed25519 is
+ * deterministic: the same certificate has the same signature). 352 bytes on the ESP32-C3 against
+ * 416 for struct cert. */
+#define CERT_SIG_DIGEST_LEN 16
+struct cert_held {
+	char name[MQTTIP_CERT_NAME_MAX + 1];
+	uint8_t n_addrs;
+	struct cert_prefix addrs[MQTTIP_CERT_MAX_ADDRS];
+	uint8_t n_routes;
+	struct cert_prefix routes[MQTTIP_CERT_MAX_ROUTES];
+	uint8_t x25519_public[MQTTIP_KEY_LEN];
+	uint64_t not_after, serial;
+	uint8_t signature_digest[CERT_SIG_DIGEST_LEN];
+};
+
 enum cert_error {
 	CERT_OK = 0,
 	CERT_ERR_MALFORMED = -1, /* truncated, bad magic/version, bad lengths, trailing bytes */
@@ -83,5 +101,12 @@ int cert_check_owns(const struct cert *c, const struct netaddr *a);
  * lower serial is refused (CERT_ERR_OLDER), the same serial with another signature is refused
  * and should be counted (CERT_ERR_CONFLICT: the CA signed two certificates with one serial). */
 int cert_compare(const struct cert *held, const struct cert *candidate);
+
+/* The held form of a verified certificate. */
+void cert_hold(struct cert_held *out, const struct cert *c);
+/* cert_check_owns, cert_check_source and cert_compare for a certificate held in that form. */
+int cert_held_owns(const struct cert_held *h, const struct netaddr *a);
+int cert_held_source(const struct cert_held *h, const struct netaddr *a);
+int cert_held_compare(const struct cert_held *held, const struct cert *candidate);
 
 #endif

@@ -25,6 +25,8 @@ struct keypair {
 	uint64_t birth_ms;     /* monotonic clock at creation */
 	bool is_initiator;     /* we sent the initiation that made it */
 	bool valid;
+	bool unconfirmed; /* session.h: a responder's new keypair (next) the initiator has not used
+			   */
 };
 
 /* Timer settings; keypair_params_default() gives PROTOCOL.md's values. */

@@ -11,8 +11,12 @@
 
 #define LOG_LINE_MAX 200
 
-_Static_assert(sizeof(((struct node *)0)->kx_buf) >= MQTTIP_INITIATION_MAX_LEN,
-	       "kx_buf holds initiations");
+/* A batch slot (at least MQTTIP_MIN_MESSAGE bytes) is also the scratch for key-exchange messages
+ * (node_kx_scratch). */
+_Static_assert(MQTTIP_MIN_MESSAGE >= MQTTIP_INITIATION_MAX_LEN &&
+		   MQTTIP_MIN_MESSAGE >= MQTTIP_KX_HEADER_LEN + MQTTIP_CERT_MAX_LEN &&
+		   MQTTIP_MIN_MESSAGE >= MQTTIP_RESPONSE_MAX_LEN,
+	       "a batch slot holds initiations, responses and certificate answers");
 
 struct node_settings node_settings_default(void)
 {
@@ -134,7 +138,7 @@ struct peer *node_owner(struct node *n, const struct netaddr *a)
 	struct peer *p = peer_table_find_addr(&n->peers, a);
 
 	/* exact owners beat every route in find_addr, so if anyone owns a, p does */
-	return p && cert_check_owns(&p->cert, a) == CERT_OK ? p : NULL;
+	return p && cert_held_owns(&p->cert, a) == CERT_OK ? p : NULL;
 }
 
 void node_routes_changed(struct node *n)
@@ -290,8 +294,10 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	/* a legacy-only node has no peers: its host may leave the table out */
 	if (st->n_batches == 0 || st->n_batches > NODE_BATCH_SLOTS_MAX ||
 	    st->batch_size < MQTTIP_MIN_MESSAGE || st->batch_size > MQTTIP_MAX_TRANSPORT_MSG ||
-	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers)) ||
-	    (n->id.secure && (st->n_wanted == 0 || !st->revocation))) {
+	    ((n->id.secure || st->n_peers) && peer_table_init(&n->peers, st->peers, st->n_peers,
+							      st->handshakes, st->n_handshakes)) ||
+	    (n->id.secure &&
+	     (st->n_wanted == 0 || !st->revocation || st->n_ratelimit_senders == 0))) {
 		node_log(n, NODE_LOG_ERROR, "node storage out of range");
 		goto fail;
 	}
@@ -322,7 +328,8 @@ int node_init(struct node *n, const struct node_settings *set, const struct node
 	node_send_init(n, st);
 	update_max_message(n);
 	node_caps_update(n);
-	ratelimit_init(&n->ratelimit);
+	if (n->id.secure)
+		ratelimit_init(&n->ratelimit, st->ratelimit_senders, st->n_ratelimit_senders);
 	return 0;
 fail:
 	sodium_memzero(&id, sizeof(id));
@@ -368,7 +375,7 @@ int node_reload(struct node *n, const struct node_settings *set,
 			if (!p->used)
 				continue;
 			session_wipe(&p->session);
-			handshake_wipe(&p->handshake);
+			peer_handshake_end(&n->peers, p);
 			p->handshake_first_ms = 0;
 			p->handshake_attempts = 0;
 		}
@@ -483,8 +490,8 @@ void node_wipe(struct node *n)
 			if (n->peers.peers[i].used)
 				peer_table_remove(&n->peers, &n->peers.peers[i]);
 		}
+		sodium_memzero(n->peers.pool, n->peers.n_pool * sizeof(*n->peers.pool));
 	}
-	handshake_wipe(&n->responder);
 	if (n->legacy) {
 		legacy_nonce_cache_wipe(&n->legacy->nonces);
 		sodium_memzero(n->legacy, sizeof(*n->legacy));

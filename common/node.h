@@ -159,15 +159,24 @@ struct node_legacy {
 struct node_storage {
 	struct peer *peers; /* the peer table, 1..PEER_TABLE_MAX entries */
 	size_t n_peers;
+	/* handshake states shared by the peers and the responder (peer.h), at least 1 with a peer
+	 * table: n_peers + 1 never takes one away, a device keeps a few */
+	struct peer_handshake *handshakes;
+	size_t n_handshakes;
 	struct node_packet *packets; /* the queue pool, shared by all peers; may be 0 entries */
 	size_t n_packets;
-	uint8_t *batch_mem; /* n_batches slots of batch_size bytes: each one transport message */
-	size_t batch_size;  /* bytes, MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
-	size_t n_batches;   /* 1..NODE_BATCH_SLOTS_MAX */
+	/* n_batches slots of batch_size bytes: each one transport message; the last one is also
+	 * where handshake and directory messages are built, after the open batches went out */
+	uint8_t *batch_mem;
+	size_t batch_size;	    /* bytes, MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG */
+	size_t n_batches;	    /* 1..NODE_BATCH_SLOTS_MAX */
 	struct node_wanted *wanted; /* lookups in flight (at least 1 in secure mode) */
 	size_t n_wanted;
 	struct revocation *revocation; /* secure mode: the VPN revocation list held */
-	struct node_route *routes;     /* optional route cache (NULL, 0: none) */
+	/* secure mode: the handshake rate limiter's table of senders (ratelimit.h), at least 1 */
+	struct ratelimit_sender *ratelimit_senders;
+	size_t n_ratelimit_senders;
+	struct node_route *routes; /* optional route cache (NULL, 0: none) */
 	size_t n_routes;
 	struct node_legacy *legacy; /* required when the credentials enable legacy mode */
 };
@@ -217,15 +226,12 @@ struct node {
 	struct packet_queue unrouted; /* waiting for a certificate (NODE_DIRECTORY_ON_DEMAND) */
 	struct node_wanted *wanted;
 	size_t n_wanted;
-	/* outbound batches of the current wake-up */
+	/* outbound batches of the current wake-up (the last slot doubles as node_kx_scratch) */
 	struct node_batch batches[NODE_BATCH_SLOTS_MAX];
 	size_t n_batches, batch_size;
 	uint32_t batch_evict;
-	/* handshakes */
+	/* handshakes (their states are in the peer table's pool) */
 	struct ratelimit ratelimit;
-	struct handshake responder; /* between consuming an initiation and answering it */
-	/* handshake messages, and the directory and revocation messages (PROTOCOL.md 6.16) */
-	uint8_t kx_buf[MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN];
 	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */
 	uint8_t caps[MQTTIP_HANDSHAKE_EXT_MAX];	   /* ours, as sent in handshakes */
 	size_t caps_len;

@@ -41,7 +41,7 @@ static struct peer *evict_lru(struct node *n)
 	for (size_t i = 0; i < n->peers.cap; i++) {
 		struct peer *q = &n->peers.peers[i];
 
-		if (!q->used || q->handshake.state != HANDSHAKE_EMPTY)
+		if (!q->used || peer_handshake(&n->peers, q))
 			continue;
 		if (!victim || q->last_used_ms < victim->last_used_ms)
 			victim = q;
@@ -53,10 +53,19 @@ static struct peer *evict_lru(struct node *n)
 	return victim;
 }
 
-/* The serial rule (PROTOCOL.md 4.9): c is refused against held. */
-static bool older(const struct cert *c, const struct cert *held)
+/* The serial rule (PROTOCOL.md 4.9): c is refused against the certificate held. */
+static bool older(const struct cert *c, const struct cert_held *held)
 {
-	return cert_compare(held, c) < 0;
+	return cert_held_compare(held, c) < 0;
+}
+
+/* Rule 2 of PROTOCOL.md 8.2: another node's certificate held for an address gives way to c when c
+ * has the higher serial (or the same serial with other bytes: the held one is then no better). */
+static bool gives_way(const struct cert_held *held, const struct cert *c)
+{
+	int rc = cert_held_compare(held, c);
+
+	return rc == CERT_NEWER || rc == CERT_ERR_CONFLICT;
 }
 
 static struct peer *add(struct node *n, const struct cert *c, uint64_t now_ms)
@@ -114,7 +123,7 @@ struct peer *node_directory_accept(struct node *n, const struct cert *c, uint64_
 	for (size_t i = 0; i < c->n_addrs; i++) {
 		struct peer *h = node_owner(n, &c->addrs[i].addr);
 
-		if (h && h != p && !older(&h->cert, c)) {
+		if (h && h != p && !gives_way(&h->cert, c)) {
 			node_drop(n, h, DROP_CERT_SERIAL);
 			node_log(
 			    n, NODE_LOG_INFO,
@@ -136,7 +145,7 @@ struct peer *node_directory_accept(struct node *n, const struct cert *c, uint64_
 	if (!p)
 		return add(n, c, now_ms);
 	if (c->serial != p->cert.serial) {
-		p->cert = *c;
+		cert_hold(&p->cert, c);
 		node_pair_addresses(n, c, &p->addr, NULL);
 		node_routes_changed(n);
 		node_log(n, NODE_LOG_INFO, "certificate of %s updated (serial %llu)", c->name,
@@ -224,7 +233,8 @@ void node_directory_kx_input(struct node *n, const struct topic *t, const uint8_
 	/* An answer costs a publish of our certificate: the handshake buckets bound what a flood
 	 * of requests (forged by the broker, say) can make us send. */
 	if (!ratelimit_allow(&n->ratelimit, &t->src, now_ms) ||
-	    node_kx_publish(n, &t->src, MQTTIP_MSG_CERTIFICATE, n->id.cert_bytes, n->id.cert_len))
+	    node_kx_publish(n, &t->src, MQTTIP_MSG_CERTIFICATE, n->id.cert_bytes, n->id.cert_len,
+			    now_ms))
 		node_drop(n, node_owner(n, &t->src), DROP_CERT_REQUEST);
 }
 
@@ -257,7 +267,7 @@ static void ask(struct node *n, struct node_wanted *w, uint64_t now_ms)
 	if (!n->connected || (w->asked_ms && now_ms - w->asked_ms < MQTTIP_REKEY_TIMEOUT_MS))
 		return;
 	w->asked_ms = now_ms;
-	node_kx_publish(n, &w->addr, MQTTIP_MSG_CERT_REQUEST, NULL, 0);
+	node_kx_publish(n, &w->addr, MQTTIP_MSG_CERT_REQUEST, NULL, 0, now_ms);
 }
 
 void node_directory_want(struct node *n, const struct netaddr *addr, uint64_t now_ms)

@@ -44,9 +44,21 @@ bool node_self_for(const struct node *n, const struct netaddr *peer, struct neta
 	return false;
 }
 
+/* The pool of handshake states ran out (a device keeps few): the initiation in flight longest
+ * gave way; its peer tries again on its retry timer. */
+static void set_aside(struct node *n, const struct peer *p)
+{
+	node_log(
+	    n, NODE_LOG_INFO,
+	    "handshake with %s set aside: every handshake state is in use (%zu); retried later",
+	    p->cert.name, n->peers.n_pool);
+}
+
 void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms)
 {
-	uint8_t ts[MQTTIP_TIMESTAMP_LEN];
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN], *msg;
+	struct handshake *hs;
+	struct peer *evicted;
 	char topic[TOPIC_MAX];
 	struct netaddr self;
 	uint64_t sec;
@@ -78,19 +90,26 @@ void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_
 		node_directory_want(n, &p->addr, now_ms);
 		return;
 	}
+	hs = peer_handshake_start(&n->peers, p, &evicted);
+	if (evicted)
+		set_aside(n, evicted);
+	if (!hs) {
+		node_log(n, NODE_LOG_WARN, "handshake with %s: no handshake state free",
+			 p->cert.name);
+		return;
+	}
 	node_timers_handshake_initiated(n, p, now_ms);
 	next_timestamp(n, sec, ns, ts);
-	handshake_wipe(&p->handshake);
-	rc = handshake_initiation_create(&p->handshake, &n->local, &self, &p->addr,
-					 p->cert.x25519_public, psk_of(n),
-					 peer_table_new_index(&n->peers, p, randombytes_random()),
-					 ts, n->kx_buf, sizeof(n->kx_buf), &len);
+	msg = node_kx_scratch(n, now_ms);
+	rc = handshake_initiation_create(
+	    hs, &n->local, &self, &p->addr, p->cert.x25519_public, psk_of(n),
+	    peer_table_new_index(&n->peers, p, randombytes_random()), ts, msg, n->batch_size, &len);
 	if (rc) {
 		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot create the initiation: %s",
 			 p->cert.name, handshake_strerror(rc));
 		return;
 	}
-	if (node_publish(n, topic, n->kx_buf, len, 1, false))
+	if (node_publish(n, topic, msg, len, 1, false))
 		node_log(n, NODE_LOG_DEBUG, "handshake with %s: initiation not published",
 			 p->cert.name);
 	else
@@ -108,21 +127,42 @@ bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type)
 	       msg[2] == 0 && msg[3] == 0;
 }
 
-int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
-		    size_t body_len)
+void node_kx_header(uint8_t *out, uint8_t type)
+{
+	out[0] = type;
+	out[1] = MQTTIP_PROTOCOL_VERSION;
+	out[2] = out[3] = 0;
+}
+
+int node_kx_send(struct node *n, const struct netaddr *dst, const uint8_t *msg, size_t len)
 {
 	char topic[TOPIC_MAX];
 	struct netaddr self;
 
-	if (body_len > sizeof(n->kx_buf) - MQTTIP_KX_HEADER_LEN || !node_self_for(n, dst, &self) ||
+	if (!node_self_for(n, dst, &self) ||
 	    !topic_kx(topic, sizeof(topic), node_prefix(n), dst, &self))
 		return -1;
-	n->kx_buf[0] = type;
-	n->kx_buf[1] = MQTTIP_PROTOCOL_VERSION;
-	n->kx_buf[2] = n->kx_buf[3] = 0;
+	return node_publish(n, topic, msg, len, 1, false);
+}
+
+uint8_t *node_kx_scratch(struct node *n, uint64_t now_ms)
+{
+	node_flush(n, now_ms);
+	return n->batches[n->n_batches - 1].buf;
+}
+
+int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
+		    size_t body_len, uint64_t now_ms)
+{
+	uint8_t *msg;
+
+	if (body_len > n->batch_size - MQTTIP_KX_HEADER_LEN)
+		return -1;
+	msg = node_kx_scratch(n, now_ms);
+	node_kx_header(msg, type);
 	if (body_len)
-		memcpy(n->kx_buf + MQTTIP_KX_HEADER_LEN, body, body_len);
-	return node_publish(n, topic, n->kx_buf, MQTTIP_KX_HEADER_LEN + body_len, 1, false);
+		memcpy(msg + MQTTIP_KX_HEADER_LEN, body, body_len);
+	return node_kx_send(n, dst, msg, MQTTIP_KX_HEADER_LEN + body_len);
 }
 
 static void handshake_done(struct node *n, struct peer *p, bool initiator, uint64_t now_ms)
@@ -143,10 +183,11 @@ static void handshake_done(struct node *n, struct peer *p, bool initiator, uint6
 static void on_initiation(struct node *n, const struct topic *t, const uint8_t *msg, size_t len,
 			  uint64_t now_ms)
 {
-	uint8_t ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	uint8_t ts[MQTTIP_TIMESTAMP_LEN], ext[MQTTIP_HANDSHAKE_EXT_MAX], *out;
 	char topic[TOPIC_MAX], a[NETADDR_STR_MAX];
+	struct handshake *hs;
 	struct keypair kp;
-	struct peer *p, *known;
+	struct peer *p, *known, *evicted;
 	struct caps caps;
 	struct cert c;
 	uint64_t now_unix;
@@ -169,10 +210,18 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 			 node_addr_text(&t->src, a));
 		return;
 	}
+	hs = peer_handshake_responder(&n->peers, &evicted);
+	if (evicted)
+		set_aside(n, evicted);
+	if (!hs) {
+		node_log(n, NODE_LOG_WARN, "handshake from %s ignored: no handshake state free",
+			 node_addr_text(&t->src, a));
+		return;
+	}
 	/* The timestamp is compared below, per node identity (PROTOCOL.md 6.8), once the
 	 * certificate says which identity this is. */
-	rc = handshake_initiation_consume(&n->responder, &n->local, &t->src, &t->dst, now_unix,
-					  NULL, msg, len, &c, ts, ext, &ext_len);
+	rc = handshake_initiation_consume(hs, &n->local, &t->src, &t->dst, now_unix, NULL, msg, len,
+					  &c, ts, ext, &ext_len);
 	if (rc == HANDSHAKE_OK && caps_decode(ext, ext_len, &caps) != 0)
 		rc = HANDSHAKE_ERR_MALFORMED; /* authentic, yet unreadable: refused all the same */
 	if (rc) {
@@ -180,15 +229,15 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s%s",
 			 node_addr_text(&t->src, a), handshake_strerror(rc),
 			 rc == HANDSHAKE_ERR_CERT ? ": " : "",
-			 rc == HANDSHAKE_ERR_CERT ? cert_strerror(n->responder.cert_error) : "");
-		handshake_wipe(&n->responder);
+			 rc == HANDSHAKE_ERR_CERT ? cert_strerror(hs->cert_error) : "");
+		handshake_wipe(hs);
 		return;
 	}
 	p = peer_table_find_static(&n->peers, c.x25519_public);
 	if (p && p->has_timestamp && memcmp(ts, p->last_timestamp, MQTTIP_TIMESTAMP_LEN) <= 0) {
 		bool alive = node_timers_session_alive(n, p, now_ms);
 
-		handshake_wipe(&n->responder);
+		handshake_wipe(hs);
 		node_drop(n, p, DROP_HANDSHAKE_REPLAY);
 		node_log(n, NODE_LOG_INFO, "handshake from %s refused: %s%s",
 			 node_addr_text(&t->src, a), handshake_strerror(HANDSHAKE_ERR_REPLAY),
@@ -199,13 +248,14 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 	}
 	p = node_directory_accept(n, &c, now_ms);
 	if (!p) {
-		handshake_wipe(&n->responder);
+		handshake_wipe(hs);
 		return;
 	}
 	p->caps = caps;
+	out = node_kx_scratch(n, now_ms);
 	rc = handshake_response_create(
-	    &n->responder, psk_of(n), peer_table_new_index(&n->peers, p, randombytes_random()),
-	    n->caps, n->caps_len, n->kx_buf, sizeof(n->kx_buf), &rlen, &kp, now_ms);
+	    hs, psk_of(n), peer_table_new_index(&n->peers, p, randombytes_random()), n->caps,
+	    n->caps_len, out, n->batch_size, &rlen, &kp, now_ms);
 	if (rc) {
 		node_log(n, NODE_LOG_WARN, "handshake with %s: cannot respond: %s", c.name,
 			 handshake_strerror(rc));
@@ -216,7 +266,7 @@ static void on_initiation(struct node *n, const struct topic *t, const uint8_t *
 	memcpy(p->last_timestamp, ts, MQTTIP_TIMESTAMP_LEN);
 	p->has_timestamp = true;
 	if (topic_kx(topic, sizeof(topic), node_prefix(n), &t->src, &t->dst))
-		node_publish(n, topic, n->kx_buf, rlen, 1, false);
+		node_publish(n, topic, out, rlen, 1, false);
 	handshake_done(n, p, false, now_ms);
 }
 
@@ -224,6 +274,7 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 			uint64_t now_ms)
 {
 	uint8_t ext[MQTTIP_HANDSHAKE_EXT_MAX];
+	struct handshake *hs;
 	struct keypair kp;
 	struct caps caps;
 	struct peer *p;
@@ -240,7 +291,7 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 		node_drop(n, NULL, DROP_HANDSHAKE);
 		return;
 	}
-	if (cert_check_owns(&p->cert, &t->src) != CERT_OK) {
+	if (cert_held_owns(&p->cert, &t->src) != CERT_OK) {
 		node_drop(n, p, DROP_TOPIC);
 		return;
 	}
@@ -251,10 +302,11 @@ static void on_response(struct node *n, const struct topic *t, const uint8_t *ms
 		node_drop(n, p, DROP_RATELIMIT);
 		return;
 	}
-	rc = handshake_response_consume(&p->handshake, msg, len, &kp, now_ms, ext, &ext_len);
+	hs = peer_handshake(&n->peers, p);
+	rc = handshake_response_consume(hs, msg, len, &kp, now_ms, ext, &ext_len);
 	if (rc == HANDSHAKE_OK && caps_decode(ext, ext_len, &caps) != 0) {
 		keypair_wipe(&kp);
-		handshake_wipe(&p->handshake); /* authentic, so no real response will follow */
+		handshake_wipe(hs); /* authentic, so no real response will follow */
 		rc = HANDSHAKE_ERR_MALFORMED;
 	}
 	if (rc) {

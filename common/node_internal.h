@@ -76,9 +76,18 @@ void node_caps_update(struct node *n);
 bool node_self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self);
 /* A message of the key-exchange family: type | version | 0 0 | body, of at least len bytes. */
 bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type);
-/* Publishes type | version | 0 0 | body on <p>/kx/<dst>/<self>; 0 or -1. */
+/* Where handshake and directory messages (PROTOCOL.md 6.16) are built: the last batch slot
+ * (n->batch_size bytes), once every open batch went out (node_flush), so a node needs no buffer of
+ * its own for them. Valid until the next batch is filled: build, publish, done. (A revocation
+ * message goes out from struct revocation's own header room.) */
+uint8_t *node_kx_scratch(struct node *n, uint64_t now_ms);
+/* Publishes type | version | 0 0 | body on <p>/kx/<dst>/<self>, built in the scratch; 0 or -1. */
 int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
-		    size_t body_len);
+		    size_t body_len, uint64_t now_ms);
+/* Writes the 4-byte header type | version | 0 0 of a key-exchange message. */
+void node_kx_header(uint8_t *out, uint8_t type);
+/* Publishes a whole key-exchange message (header included) on <p>/kx/<dst>/<self>; 0 or -1. */
+int node_kx_send(struct node *n, const struct netaddr *dst, const uint8_t *msg, size_t len);
 /* Sends an initiation to p if the pacing rule allows one now (node_timers_initiation_due), or
  * regardless with force (the peer stopped answering: its keys are gone). */
 void node_handshake_initiate(struct node *n, struct peer *p, bool force, uint64_t now_ms);

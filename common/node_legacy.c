@@ -146,7 +146,7 @@ void node_legacy_input(struct node *n, const struct topic *t, const uint8_t *pay
 	 * certificate holds as a node address (an exact address wins over routes, PROTOCOL.md 8.9)
 	 */
 	p = n->id.secure ? peer_table_find_addr(&n->peers, &ip.src) : NULL;
-	if (node_is_own(n, &ip.src) || (p && cert_check_owns(&p->cert, &ip.src) == CERT_OK)) {
+	if (node_is_own(n, &ip.src) || (p && cert_held_owns(&p->cert, &ip.src) == CERT_OK)) {
 		node_drop(n, NULL, DROP_SOURCE);
 		return;
 	}

@@ -116,7 +116,7 @@ void node_receive_transport(struct node *n, const struct topic *t, uint8_t *msg,
 		unknown_index(n, t, now_ms);
 		return;
 	}
-	if (cert_check_owns(&p->cert, &t->src) != CERT_OK) {
+	if (cert_held_owns(&p->cert, &t->src) != CERT_OK) {
 		node_drop(n, p, DROP_TOPIC);
 		return;
 	}

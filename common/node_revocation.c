@@ -10,9 +10,14 @@
  * The retained topic is kept current by the nodes themselves: after connecting, a node that has
  * not seen a list at least as new as its own there within MQTTIP_REVOCATION_PUBLISH_DELAY_MS
  * publishes its own, retained. */
+#include <stddef.h>
 #include <string.h>
 
 #include "node_internal.h"
+
+_Static_assert(offsetof(struct revocation, bytes) ==
+		   offsetof(struct revocation, kx_header) + MQTTIP_KX_HEADER_LEN,
+	       "a revocation message goes out from kx_header on, the list right behind it");
 
 bool node_revoked(const struct node *n, const struct cert *c)
 {
@@ -36,7 +41,8 @@ static void enforce(struct node *n)
 	for (size_t i = 0; i < n->peers.cap; i++) {
 		struct peer *p = &n->peers.peers[i];
 
-		if (!p->used || !revocation_is_revoked(n->revocation, &p->cert))
+		if (!p->used || (!revocation_serial_listed(n->revocation, p->cert.serial) &&
+				 !revocation_key_listed(n->revocation, p->cert.x25519_public)))
 			continue;
 		node_log(n, NODE_LOG_WARN, "peer %s (serial %llu) removed: revoked", p->cert.name,
 			 (unsigned long long)p->cert.serial);
@@ -150,7 +156,8 @@ void node_revocation_handshake(struct node *n, struct peer *p, uint64_t now_ms)
 	(void)now_ms;
 	if (!r || r->len == 0 || p->caps.revocation_version >= r->version)
 		return;
-	if (node_kx_publish(n, &p->addr, MQTTIP_MSG_REVOCATION, r->bytes, r->len) == 0)
+	node_kx_header(r->kx_header, MQTTIP_MSG_REVOCATION);
+	if (node_kx_send(n, &p->addr, r->kx_header, MQTTIP_KX_HEADER_LEN + r->len) == 0)
 		node_log(n, NODE_LOG_DEBUG, "revocation list %llu sent to %s (it has %llu)",
 			 (unsigned long long)r->version, p->cert.name,
 			 (unsigned long long)p->caps.revocation_version);

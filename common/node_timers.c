@@ -27,11 +27,9 @@ static uint64_t retry_interval(uint32_t attempts)
 
 bool node_timers_initiation_due(const struct node *n, const struct peer *p, uint64_t now_ms)
 {
-	uint64_t interval = p->handshake.state == HANDSHAKE_INITIATION_SENT
-				? retry_interval(p->handshake_attempts)
-				: MQTTIP_REKEY_TIMEOUT_MS;
+	uint64_t interval = peer_handshake(&n->peers, p) ? retry_interval(p->handshake_attempts)
+							 : MQTTIP_REKEY_TIMEOUT_MS;
 
-	(void)n;
 	return p->handshake_sent_ms == 0 || now_ms - p->handshake_sent_ms >= interval;
 }
 
@@ -84,7 +82,7 @@ static void give_up(struct node *n, struct peer *p, uint64_t now_ms)
 {
 	node_log(n, NODE_LOG_WARN, "handshake with %s: no answer for %u s, giving up", p->cert.name,
 		 MQTTIP_REKEY_ATTEMPT_TIME_MS / 1000);
-	handshake_wipe(&p->handshake);
+	peer_handshake_end(&n->peers, p);
 	node_send_queue_drop(n, p, DROP_HANDSHAKE_TIMEOUT);
 	p->handshake_first_ms = 0;
 	p->handshake_attempts = 0;
@@ -94,13 +92,14 @@ static void give_up(struct node *n, struct peer *p, uint64_t now_ms)
 
 static void peer_tick(struct node *n, struct peer *p, uint64_t now_ms)
 {
+	bool in_flight = peer_handshake(&n->peers, p) != NULL;
+
 	session_expire(&p->session, now_ms, &n->set.params);
-	if (p->handshake.state == HANDSHAKE_INITIATION_SENT || p->queue.count) {
+	if (in_flight || p->queue.count) {
 		if (p->handshake_first_ms &&
 		    now_ms - p->handshake_first_ms >= MQTTIP_REKEY_ATTEMPT_TIME_MS)
 			give_up(n, p, now_ms);
-		else if (p->handshake.state == HANDSHAKE_INITIATION_SENT ||
-			 !node_peer_has_session(n, p, now_ms))
+		else if (in_flight || !node_peer_has_session(n, p, now_ms))
 			node_handshake_initiate(n, p, false, now_ms);
 		return;
 	}

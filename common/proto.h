@@ -55,9 +55,9 @@
 #define MQTTIP_MIN_MESSAGE                                                                         \
 	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_MAX_IP_PACKET)
 
-/* Replay window (RFC 6479 bitmap): total bits kept, of which the last word is the moving slack */
-#define MQTTIP_REPLAY_BITS_TOTAL 2048
-#define MQTTIP_REPLAY_WINDOW	 (MQTTIP_REPLAY_BITS_TOTAL - 64)
+/* Replay window: a receiver accepts at least this many counters below the highest it accepted
+ * (the window itself is receiver-local: replay.h REPLAY_WINDOW) */
+#define MQTTIP_REPLAY_WINDOW_MIN 1024
 
 /* Counters and timers (milliseconds; rekey/reject times are defaults, configurable) */
 #define MQTTIP_REKEY_AFTER_MESSAGES  (UINT64_C(1) << 60)

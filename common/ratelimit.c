@@ -19,9 +19,12 @@ static void bucket_refill(struct ratelimit_bucket *b, uint64_t now_ms, uint64_t 
 		b->millitokens += elapsed * rate_per_sec;
 }
 
-void ratelimit_init(struct ratelimit *rl)
+void ratelimit_init(struct ratelimit *rl, struct ratelimit_sender *senders, size_t n_senders)
 {
 	memset(rl, 0, sizeof(*rl));
+	memset(senders, 0, n_senders * sizeof(*senders));
+	rl->senders = senders;
+	rl->n_senders = n_senders;
 	rl->global.millitokens = (uint64_t)MQTTIP_HANDSHAKE_GLOBAL_BURST * MILLI;
 }
 
@@ -30,7 +33,7 @@ static struct ratelimit_sender *sender_slot(struct ratelimit *rl, const struct n
 {
 	struct ratelimit_sender *stalest = &rl->senders[0];
 
-	for (unsigned i = 0; i < RATELIMIT_SENDERS; i++) {
+	for (size_t i = 0; i < rl->n_senders; i++) {
 		struct ratelimit_sender *s = &rl->senders[i];
 
 		if (s->used && netaddr_equal(&s->addr, sender))

@@ -1,37 +1,35 @@
 /* replay.c - RFC 6479 anti-replay window (the variant WireGuard uses).
  *
  * Bit b of the ring stands for counter b - 1: keeping "greatest" as highest + 1 lets 0 mean "empty"
- * without a separate flag. The ring has MQTTIP_REPLAY_BITS_TOTAL bits; when the highest counter
+ * without a separate flag. The ring has REPLAY_WORDS words of 64 bits; when the highest counter
  * moves forward, whole words between the old and new top are cleared, so one word of slack is
- * always partly stale and the usable window is MQTTIP_REPLAY_WINDOW = total - 64. */
+ * always partly stale and the usable window is REPLAY_WINDOW = (REPLAY_WORDS - 1) * 64. Word i of
+ * the ring holds bits 64 * k .. 64 * k + 63 for every k = i modulo REPLAY_WORDS (a power of two
+ * makes the modulo a mask; 17 words cost a division, small beside the AEAD). */
 #include "replay.h"
 
 #include <string.h>
 
-#define REPLAY_WORDS ((uint64_t)(MQTTIP_REPLAY_BITS_TOTAL / 64))
-
-_Static_assert(MQTTIP_REPLAY_BITS_TOTAL % 64 == 0 &&
-		   (MQTTIP_REPLAY_BITS_TOTAL & (MQTTIP_REPLAY_BITS_TOTAL - 1)) == 0,
-	       "the replay ring must be a power-of-two number of 64-bit words");
-_Static_assert(MQTTIP_REPLAY_WINDOW <= MQTTIP_REPLAY_BITS_TOTAL - 64,
-	       "the window must leave one word of slack in the ring");
+_Static_assert(REPLAY_WINDOW % 64 == 0, "the replay window is a whole number of 64-bit words");
+_Static_assert(REPLAY_WINDOW >= MQTTIP_REPLAY_WINDOW_MIN,
+	       "PROTOCOL.md 7.5: a receiver keeps at least MQTTIP_REPLAY_WINDOW_MIN counters");
 
 void replay_init(struct replay_window *w)
 {
 	memset(w, 0, sizeof(*w));
 }
 
-/* Counter + 1 cannot overflow below the reject limit, and neither can + MQTTIP_REPLAY_WINDOW. */
+/* Counter + 1 cannot overflow below the reject limit, and neither can + REPLAY_WINDOW. */
 static bool replay_in_range(const struct replay_window *w, uint64_t counter)
 {
 	if (counter >= MQTTIP_REJECT_AFTER_MESSAGES)
 		return false;
-	return counter + 1 + MQTTIP_REPLAY_WINDOW >= w->greatest;
+	return counter + 1 + REPLAY_WINDOW >= w->greatest;
 }
 
 static size_t replay_word(uint64_t bit)
 {
-	return (size_t)((bit >> 6) & (REPLAY_WORDS - 1));
+	return (size_t)((bit >> 6) % REPLAY_WORDS);
 }
 
 static uint64_t replay_mask(uint64_t bit)

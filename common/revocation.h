@@ -27,6 +27,9 @@ struct revocation {
 	uint16_t n_keys;    /* X25519 keys revoked with every certificate that carries them */
 	uint16_t len;	    /* bytes of the encoding; 0 when only the version is known */
 	uint8_t ca_key_id[MQTTIP_CERT_KEY_ID_LEN];
+	/* room for the header of a revocation message (type 6, PROTOCOL.md 6.16) right before the
+	 * list, so that a node hands it on from here, without a second 2 KB buffer */
+	uint8_t kx_header[MQTTIP_KX_HEADER_LEN];
 	uint8_t bytes[MQTTIP_REVOCATION_MAX_LEN]; /* the signed encoding, verbatim */
 };
 

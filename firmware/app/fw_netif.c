@@ -19,17 +19,25 @@ static struct fw_netif *fw_netif_of(struct netif *netif)
 	return (struct fw_netif *)(void *)netif;
 }
 
-/* Output runs in lwIP's thread only, so one buffer serves every packet. */
-static uint8_t out_buf[MQTTIP_MAX_IP_PACKET];
-
+/* The packet goes out where it lies when it is one piece (ICMP, raw sends, TCP segments of
+ * copied data); a chain (TCP headers before referenced data) is joined in one pbuf from lwIP's
+ * own memory for the length of the call, so the netif keeps no packet buffer of its own. */
 static err_t output_pbuf(struct netif *netif, struct pbuf *p)
 {
 	struct fw_netif *n = fw_netif_of(netif);
+	struct pbuf *whole;
 
-	if (p->tot_len > sizeof(out_buf) ||
-	    pbuf_copy_partial(p, out_buf, p->tot_len, 0) != p->tot_len)
+	if (p->tot_len > MQTTIP_MAX_IP_PACKET)
 		return ERR_BUF;
-	n->output(n->ctx, out_buf, p->tot_len);
+	if (p->len == p->tot_len) {
+		n->output(n->ctx, p->payload, p->tot_len);
+		return ERR_OK;
+	}
+	whole = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+	if (whole == NULL)
+		return ERR_MEM; /* lwIP counts it; TCP sends again */
+	n->output(n->ctx, whole->payload, whole->tot_len);
+	pbuf_free(whole);
 	return ERR_OK;
 }
 

@@ -1,8 +1,8 @@
 /* fw_netif.h - the tunnel as an lwIP network interface: a point-to-point netif without a link
- * layer whose output hands each IP packet (copied out of its pbuf chain) to a callback, and whose
- * input takes packets from any thread through the netif's input function (tcpip_input), since the
- * MQTT client's task is not lwIP's thread. Uses only lwIP's API (no ESP-IDF), so the ESP32 build
- * and the Linux host port share it.
+ * layer whose output hands each IP packet to a callback (in place; a pbuf chain joined in lwIP's
+ * memory for the call), and whose input takes packets from any thread through the netif's input
+ * function (tcpip_input), since the MQTT client's task is not lwIP's thread. Uses only lwIP's API
+ * (no ESP-IDF), so the ESP32 build and the Linux host port share it.
  *
  * The netif lives in an lwIP that ESP-IDF shares (firmware/README.md "ESP-IDF contracts"), so it
  * keeps to what lwIP's other users may assume of a netif they did not make:

@@ -24,7 +24,6 @@
 #define PING_DATA      32
 #define PING_MAX       10
 #define PING_PERIOD_MS 1000
-#define STATUS_MAX     2048
 
 /* Where a command's output goes: the console (session NULL) or a TCP session. */
 struct session {
@@ -36,7 +35,6 @@ struct session {
 
 static struct fw_shell_ops shell_ops;
 static struct session sessions[FW_SHELL_SESSIONS];
-static char status_buf[STATUS_MAX];
 
 static struct {
 	bool active;
@@ -48,14 +46,28 @@ static struct {
 	uint32_t sent_ms;
 } ping;
 
+/* Queues text for the session (lwIP copies it into its send buffer), without sending: that may
+ * enter the tunnel's output, which takes the app's lock. The console writes at once. */
+static void queue_out(void *arg, const char *text, size_t len)
+{
+	struct session *s = arg;
+
+	if (s == NULL)
+		shell_ops.console_write(shell_ops.ctx, text, len);
+	else if (s->pcb)
+		tcp_write(s->pcb, text, (u16_t)len, TCP_WRITE_FLAG_COPY);
+}
+
+static void send_out(struct session *s)
+{
+	if (s && s->pcb)
+		tcp_output(s->pcb);
+}
+
 static void write_out(struct session *s, const char *text, size_t len)
 {
-	if (s == NULL) {
-		shell_ops.console_write(shell_ops.ctx, text, len);
-		return;
-	}
-	if (s->pcb && tcp_write(s->pcb, text, (u16_t)len, TCP_WRITE_FLAG_COPY) == ERR_OK)
-		tcp_output(s->pcb);
+	queue_out(s, text, len);
+	send_out(s);
 }
 
 static void say(struct session *s, const char *text)
@@ -214,8 +226,9 @@ static bool run_line(struct session *s, char *line)
 	if (strcmp(line, "help") == 0) {
 		say(s, "commands: help, status, echo TEXT, ping ADDR [N], quit\n");
 	} else if (strcmp(line, "status") == 0) {
-		size_t len = shell_ops.status(shell_ops.ctx, status_buf, sizeof(status_buf));
-		write_out(s, status_buf, len);
+		/* piece by piece into lwIP's send buffer (no status buffer here), sent after */
+		shell_ops.status(shell_ops.ctx, queue_out, s);
+		send_out(s);
 	} else if (strcmp(line, "echo") == 0) {
 		say(s, args);
 		say(s, "\n");

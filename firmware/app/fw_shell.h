@@ -19,8 +19,9 @@
 
 struct fw_shell_ops {
 	void *ctx;
-	/* The tunnel's status text into buf (the port takes its lock around fw_tunnel_status). */
-	size_t (*status)(void *ctx, char *buf, size_t cap);
+	/* The tunnel's status text, through emit as it is written: the port calls fw_tunnel_status
+	 * with its lock held (emit must not take it: it only queues text). */
+	void (*status)(void *ctx, void (*emit)(void *arg, const char *text, size_t len), void *arg);
 	/* Console output (UART, stdout). */
 	void (*console_write)(void *ctx, const char *text, size_t len);
 };

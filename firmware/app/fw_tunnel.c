@@ -15,9 +15,12 @@
 #define FW_PRINTF(f, a)
 #endif
 
+#define STATUS_PIECE_MAX 160 /* the longest piece: a peer's name (63) and address (45) */
+
 struct text {
-	char *buf;
-	size_t cap, len;
+	fw_emit_fn emit;
+	void *arg;
+	size_t len;
 };
 
 static void put(struct text *x, const char *fmt, ...) FW_PRINTF(2, 3);
@@ -75,6 +78,9 @@ static int cb_persist(void *ctx, const uint8_t *list, size_t len)
 	return t->port->persist ? t->port->persist(t->port->ctx, list, len) : 0;
 }
 
+_Static_assert(FW_RX_MSG_MAX >= MQTTIP_MIN_MESSAGE && FW_RX_MSG_MAX <= MQTTIP_MAX_TRANSPORT_MSG,
+	       "a node announces at least one full IP packet (PROTOCOL.md 6.15)");
+
 /* The device's policy (fw_tunnel.h). */
 static struct node_settings device_settings(const struct fw_config *cfg)
 {
@@ -102,7 +108,9 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 	uint32_t ns;
 
 	memset(t, 0, sizeof(*t));
-	t->cfg = *cfg;
+	t->legacy = cfg->legacy;
+	t->legacy_addr = cfg->legacy_addr;
+	t->legacy_prefix_len = cfg->legacy_prefix_len;
 	t->port = port;
 	if (cfg->legacy) {
 		cred.legacy_password = cfg->legacy_password;
@@ -118,11 +126,15 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 		cred.psk = cfg->has_psk ? cfg->psk : NULL;
 		st.peers = t->mem.secure.peers;
 		st.n_peers = FW_MAX_PEERS;
+		st.handshakes = t->mem.secure.handshakes;
+		st.n_handshakes = FW_HANDSHAKES;
 		st.packets = t->mem.secure.packets;
 		st.n_packets = FW_PENDING;
 		st.wanted = t->mem.secure.wanted;
 		st.n_wanted = FW_WANTED;
 		st.revocation = &t->mem.secure.revocation;
+		st.ratelimit_senders = t->mem.secure.senders;
+		st.n_ratelimit_senders = FW_RATELIMIT;
 	}
 	st.batch_mem = t->batch;
 	st.batch_size = sizeof(t->batch);
@@ -192,10 +204,10 @@ size_t fw_tunnel_addresses(const struct fw_tunnel *t, struct cert_prefix *out, s
 {
 	size_t n = 0;
 
-	if (t->cfg.legacy) {
+	if (t->legacy) {
 		if (cap > 0) {
-			out[0].addr = t->cfg.legacy_addr;
-			out[0].len = t->cfg.legacy_prefix_len;
+			out[0].addr = t->legacy_addr;
+			out[0].len = t->legacy_prefix_len;
 			n = 1;
 		}
 		return n;
@@ -229,16 +241,19 @@ struct fw_counters fw_tunnel_counters(const struct fw_tunnel *t)
 
 static void put(struct text *x, const char *fmt, ...)
 {
+	char piece[STATUS_PIECE_MAX];
 	va_list ap;
 	int n;
 
-	if (x->len + 1 >= x->cap)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(x->buf + x->len, x->cap - x->len, fmt, ap);
+	n = vsnprintf(piece, sizeof(piece), fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		x->len += (size_t)n < x->cap - x->len ? (size_t)n : x->cap - x->len - 1;
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(piece))
+		n = (int)sizeof(piece) - 1;
+	x->emit(x->arg, piece, (size_t)n);
+	x->len += (size_t)n;
 }
 
 static void put_drops(struct text *x, const uint64_t *drops)
@@ -256,19 +271,16 @@ static void put_drops(struct text *x, const uint64_t *drops)
 		put(x, "\n");
 }
 
-size_t fw_tunnel_status(const struct fw_tunnel *t, char *buf, size_t cap, uint64_t now_ms)
+size_t fw_tunnel_status(const struct fw_tunnel *t, fw_emit_fn emit, void *arg, uint64_t now_ms)
 {
-	struct text x = {buf, cap, 0};
+	struct text x = {emit, arg, 0};
 	struct cert_prefix addrs[MQTTIP_CERT_MAX_ADDRS];
 	size_t n = fw_tunnel_addresses(t, addrs, MQTTIP_CERT_MAX_ADDRS);
 	struct fw_counters c = fw_tunnel_counters(t);
 	char a[NETADDR_STR_MAX];
 
-	if (cap == 0)
-		return 0;
-	buf[0] = '\0';
-	put(&x, "node: %s\nmode: %s\naddresses:", t->cfg.legacy ? "(legacy)" : t->node.id.cert.name,
-	    t->cfg.legacy ? "legacy" : "secure");
+	put(&x, "node: %s\nmode: %s\naddresses:", t->legacy ? "(legacy)" : t->node.id.cert.name,
+	    t->legacy ? "legacy" : "secure");
 	for (size_t i = 0; i < n; i++) {
 		netaddr_format(&addrs[i].addr, a, sizeof(a));
 		put(&x, " %s/%u", a, addrs[i].len);
@@ -287,9 +299,11 @@ size_t fw_tunnel_status(const struct fw_tunnel *t, char *buf, size_t cap, uint64
 			    (unsigned long long)((now_ms - p->handshake_done_ms) / 1000));
 		else
 			put(&x, "none");
-		put(&x, " rx %llu pkt %llu B tx %llu pkt %llu B\n",
-		    (unsigned long long)p->stats.rx_packets, (unsigned long long)p->stats.rx_bytes,
-		    (unsigned long long)p->stats.tx_packets, (unsigned long long)p->stats.tx_bytes);
+		/* packets per message received: how much the peer batches (up to FW_RX_MSG_MAX) */
+		put(&x, " rx %llu pkt %llu B in %llu msg", (unsigned long long)p->stats.rx_packets,
+		    (unsigned long long)p->stats.rx_bytes, (unsigned long long)p->stats.rx_msgs);
+		put(&x, " tx %llu pkt %llu B\n", (unsigned long long)p->stats.tx_packets,
+		    (unsigned long long)p->stats.tx_bytes);
 		put_drops(&x, p->stats.drops);
 	}
 	put(&x, "total: rx %llu pkt tx %llu pkt handshakes %llu\n",

@@ -7,7 +7,8 @@
  * The device's policy (struct node_settings): the directory looked up on demand (subscribe
  * <p>/cert/<dst> while a packet waits), a full peer table evicts the least recently used peer,
  * FW_PENDING packets may wait per peer, broadcast and multicast are neither sent nor accepted
- * (counted), one packet per message (the device cannot know when a burst from lwIP ends).
+ * (counted), one packet per message sent (the device cannot know when a burst from lwIP ends),
+ * messages of up to FW_RX_MSG_MAX received (announced to every peer, which batches within it).
  * Legacy mode (a config switch): martin-ger's MQTT_VPN with a password, topic <p>/<dst>, no
  * handshakes and no peers: the bundle then only gives the broker credentials.
  *
@@ -28,19 +29,35 @@
 #include "proto.h"
 #include "topic.h"
 
-#define FW_MAX_PEERS 8	  /* peers with keys at the same time; the least recently used goes */
-#define FW_MTU	     1400 /* the netif's MTU: an IP packet the device sends is at most this */
-#define FW_PENDING   4	  /* packets waiting for a handshake or a certificate, all together */
-#define FW_WANTED    4	  /* directory lookups in flight */
-/* The largest MQTT payload the device publishes: a transport message of one full packet, or a
- * legacy message (the larger of the two). */
+#define FW_MAX_PEERS  8	   /* peers with keys at the same time; the least recently used goes */
+#define FW_MTU	      1400 /* the netif's MTU: an IP packet the device sends is at most this */
+#define FW_PENDING    1	   /* packets waiting for a handshake or a certificate, all together */
+#define FW_HANDSHAKES 2	   /* handshake states: initiations in flight and the responder's */
+#define FW_WANTED     2	   /* directory lookups in flight */
+#define FW_RATELIMIT  8	   /* senders with a rate-limit bucket of their own (ratelimit.h) */
+/* The largest transport message the device sends: one full packet (or a legacy message, the
+ * larger of the two); it never batches (fw_tunnel.h above). */
 #define FW_TX_MSG_MAX                                                                              \
 	(MQTTIP_MIN_MESSAGE > MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET                        \
 	     ? MQTTIP_MIN_MESSAGE                                                                  \
 	     : MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET)
-/* The largest MQTT payload the device accepts: a full transport message (other nodes batch up to
- * MQTTIP_MAX_BODY). Ports reassemble into a buffer of this size. */
-#define FW_RX_MSG_MAX MQTTIP_MAX_TRANSPORT_MSG
+/* The largest MQTT payload the device publishes: that, or the revocation list it hands on (on the
+ * retained topic, or with its key-exchange header to a peer, PROTOCOL.md 8.11). */
+#define FW_TX_PAYLOAD_MAX                                                                          \
+	(FW_TX_MSG_MAX > MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN                          \
+	     ? FW_TX_MSG_MAX                                                                       \
+	     : MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN)
+/* The largest transport message the device accepts, which it announces in both handshake messages
+ * (CAPS_MAX_MESSAGE, PROTOCOL.md 6.15): peers batch to it up to this size, a packet of 1400 bytes
+ * and a few small ones, or a dozen small packets (acknowledgements, pings). */
+#define FW_RX_MSG_MAX 2048
+/* The largest MQTT payload the device accepts: such a message, or a revocation list with its
+ * key-exchange header. Ports refuse (and log) larger messages; esp-mqtt's receive buffer holds a
+ * whole message of this size with its topic, so the device decrypts in place there (port.c). */
+#define FW_RX_PAYLOAD_MAX                                                                          \
+	(FW_RX_MSG_MAX > MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN                          \
+	     ? FW_RX_MSG_MAX                                                                       \
+	     : MQTTIP_KX_HEADER_LEN + MQTTIP_REVOCATION_MAX_LEN)
 
 struct fw_config {
 	char prefix[TOPIC_PREFIX_MAX + 1]; /* "" = MQTTIP_TOPIC_PREFIX */
@@ -58,16 +75,21 @@ struct fw_counters {
 };
 
 struct fw_tunnel {
-	struct fw_config cfg;
+	/* of struct fw_config, what the tunnel needs after fw_tunnel_init (which takes the rest) */
+	bool legacy;
+	struct netaddr legacy_addr;
+	uint8_t legacy_prefix_len;
 	const struct fw_port *port;
 	struct node node;
 	/* the engine's storage: a device is either secure or legacy, never both */
 	union {
 		struct {
 			struct peer peers[FW_MAX_PEERS];
+			struct peer_handshake handshakes[FW_HANDSHAKES];
 			struct node_packet packets[FW_PENDING];
 			struct node_wanted wanted[FW_WANTED];
 			struct revocation revocation;
+			struct ratelimit_sender senders[FW_RATELIMIT];
 		} secure;
 		struct node_legacy legacy;
 	} mem;
@@ -95,9 +117,12 @@ void fw_tunnel_output(struct fw_tunnel *t, const uint8_t *pkt, size_t len, uint6
 void fw_tunnel_tick(struct fw_tunnel *t, uint64_t now_ms);
 /* The device's addresses (secure: the certificate's; legacy: the configured one). */
 size_t fw_tunnel_addresses(const struct fw_tunnel *t, struct cert_prefix *out, size_t cap);
-/* Human-readable state for the shell ("status"), NUL-terminated; returns its length. Drop
- * reasons use the names of drop.h, as `mqttip status` does. */
-size_t fw_tunnel_status(const struct fw_tunnel *t, char *buf, size_t cap, uint64_t now_ms);
+/* Takes a piece of text (not NUL-terminated; pieces end anywhere, lines span several). */
+typedef void (*fw_emit_fn)(void *arg, const char *text, size_t len);
+/* Human-readable state for the shell ("status"), handed to emit piece by piece as it is written,
+ * so that no buffer holds all of it (8 peers make about 1.5 KB); returns its length. Drop reasons
+ * use the names of drop.h, as `mqttip status` does. */
+size_t fw_tunnel_status(const struct fw_tunnel *t, fw_emit_fn emit, void *arg, uint64_t now_ms);
 struct fw_counters fw_tunnel_counters(const struct fw_tunnel *t);
 /* Wipes every key. */
 void fw_tunnel_wipe(struct fw_tunnel *t);

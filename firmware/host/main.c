@@ -23,6 +23,7 @@
 #include "lwip/tcpip.h"
 
 #include "bundle.h"
+#include "fw_creds.h"
 #include "fw_netif.h"
 #include "fw_shell.h"
 #include "fw_tunnel.h"
@@ -31,11 +32,13 @@
 #define BROKER_WARN_MS 10000
 
 static struct fw_tunnel tunnel;
-static struct bundle bundle;
+static struct bundle bundle; /* at start only, as on the device */
+static struct fw_creds creds;
 static struct fw_netif tun_netif;
 static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mosquitto *mosq;
-static uint8_t rx_buf[FW_RX_MSG_MAX];
+/* The device's receive buffer (esp-mqtt's on the ESP32): a whole message the device takes. */
+static uint8_t rx_buf[FW_RX_PAYLOAD_MAX];
 static volatile sig_atomic_t stopping;
 static const char *broker_url;
 static bool broker_up; /* under app_lock */
@@ -121,15 +124,13 @@ static void netif_output(void *ctx, const uint8_t *pkt, size_t len)
 	pthread_mutex_unlock(&app_lock);
 }
 
-static size_t shell_status(void *ctx, char *buf, size_t cap)
+static void shell_status(void *ctx, void (*emit)(void *arg, const char *text, size_t len),
+			 void *arg)
 {
-	size_t n;
-
 	(void)ctx;
 	pthread_mutex_lock(&app_lock);
-	n = fw_tunnel_status(&tunnel, buf, cap, now_ms());
+	fw_tunnel_status(&tunnel, emit, arg, now_ms());
 	pthread_mutex_unlock(&app_lock);
-	return n;
 }
 
 static void shell_console_write(void *ctx, const char *text, size_t len)
@@ -174,8 +175,15 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 {
 	(void)m;
 	(void)obj;
-	if (msg->payloadlen < 0 || (size_t)msg->payloadlen > sizeof(rx_buf))
+	if (msg->payloadlen < 0 || (size_t)msg->payloadlen > sizeof(rx_buf)) {
+		/* as the ESP32 port: larger than the device announces or takes */
+		fprintf(
+		    stderr,
+		    "mqttip-device: message of %d bytes on %s skipped: the device takes at most "
+		    "%u\n",
+		    msg->payloadlen, msg->topic, (unsigned)FW_RX_PAYLOAD_MAX);
 		return;
+	}
 	memcpy(rx_buf, msg->payload, (size_t)msg->payloadlen);
 	pthread_mutex_lock(&app_lock);
 	fw_tunnel_input(&tunnel, msg->topic, strlen(msg->topic), rx_buf, (size_t)msg->payloadlen,
@@ -192,9 +200,9 @@ static void on_log(struct mosquitto *m, void *obj, int level, const char *text)
 		fprintf(stderr, "mqttip-device: mqtt: %s\n", text);
 }
 
-/* TLS from the bundle's DER blocks, in memory: the broker CA as the only trust anchor, and the
- * client certificate and key. */
-static SSL_CTX *tls_context(const struct bundle *b)
+/* TLS from the DER blocks the device keeps (fw_creds.h), in memory: the broker CA as the only
+ * trust anchor, and the client certificate and key. */
+static SSL_CTX *tls_context(const struct fw_creds *c)
 {
 	const unsigned char *p;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -203,12 +211,13 @@ static SSL_CTX *tls_context(const struct bundle *b)
 
 	if (ctx == NULL)
 		return NULL;
-	p = b->broker_ca;
-	ca = d2i_X509(NULL, &p, (long)b->broker_ca_len);
-	p = b->client_key;
-	key = d2i_AutoPrivateKey(NULL, &p, (long)b->client_key_len);
+	p = fw_creds_broker_ca(c);
+	ca = d2i_X509(NULL, &p, (long)c->broker_ca_len);
+	p = fw_creds_client_key(c);
+	key = d2i_AutoPrivateKey(NULL, &p, (long)c->client_key_len);
 	if (ca == NULL || key == NULL || !X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca) ||
-	    SSL_CTX_use_certificate_ASN1(ctx, (int)b->client_cert_len, b->client_cert) != 1 ||
+	    SSL_CTX_use_certificate_ASN1(ctx, (int)c->client_cert_len, fw_creds_client_cert(c)) !=
+		1 ||
 	    SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
 		SSL_CTX_free(ctx);
 		ctx = NULL;
@@ -445,8 +454,18 @@ int main(int argc, char **argv)
 	}
 	if (sodium_init() < 0 || read_bundle(bundle_path) != 0)
 		return 1;
+	if (fw_creds_from_bundle(&creds, &bundle) != 0) {
+		fprintf(
+		    stderr,
+		    "mqttip-device: %s: broker CA %zu, client certificate %zu and key %zu bytes: "
+		    "more than the %u the device keeps (FW_CREDS_MAX)\n",
+		    bundle_path, bundle.broker_ca_len, bundle.client_cert_len,
+		    bundle.client_key_len, (unsigned)FW_CREDS_MAX);
+		goto out;
+	}
 	if (fw_tunnel_init(&tunnel, &cfg, &bundle, &device_port, now_ms()) != 0)
 		goto out;
+	bundle_wipe(&bundle); /* the tunnel and creds keep what they need, as on the device */
 	if (!cfg.legacy)
 		offer_revocation();
 
@@ -467,8 +486,8 @@ int main(int argc, char **argv)
 	}
 
 	mosquitto_lib_init();
-	mosq = mosquitto_new(tunnel.cfg.legacy ? NULL : tunnel.node.id.cert.name, true, NULL);
-	tls = mosq ? tls_context(&bundle) : NULL;
+	mosq = mosquitto_new(tunnel.legacy ? NULL : tunnel.node.id.cert.name, true, NULL);
+	tls = mosq ? tls_context(&creds) : NULL;
 	if (tls == NULL) {
 		fprintf(stderr, "mqttip-device: the bundle's broker credentials are unusable: %s\n",
 			ERR_reason_error_string(ERR_get_error()));
@@ -508,5 +527,6 @@ out:
 	fw_tunnel_wipe(&tunnel);
 	pthread_mutex_unlock(&app_lock);
 	bundle_wipe(&bundle);
+	fw_creds_wipe(&creds);
 	return rc;
 }

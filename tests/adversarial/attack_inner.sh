@@ -2,7 +2,7 @@
 # attack_inner.sh: a legitimate node turned hostile (roguenode, built on the portable core, with
 # node 3's real files) completes a real handshake with node 2, then
 #   - sends packets whose inner source is node 1's address: decrypted, then refused (drops.source)
-#   - sends counters out of order: one 2189 behind the highest (beyond the 1984-counter window:
+#   - sends counters out of order: one 2189 behind the highest (beyond the 1024-counter window:
 #     refused, drops.replay) and one 9 behind (within: accepted).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

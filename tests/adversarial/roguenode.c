@@ -309,7 +309,7 @@ static int scenario_reorder(struct rogue *r, const char *topic)
 	send_transport(r, topic, 10, pkt, 64);
 	if (wait_for(r, &r->replied[10], NULL, 2000)) {
 		printf("FAIL: counter 10 (2189 behind, beyond the window of %d) was accepted\n",
-		       MQTTIP_REPLAY_WINDOW);
+		       REPLAY_WINDOW);
 		fails++;
 	} else {
 		printf("ok: counter 10 sent 2189 late, beyond the window: refused\n");

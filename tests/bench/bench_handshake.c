@@ -39,7 +39,7 @@ static int node_init(struct node *n, const char *name, uint8_t last_octet)
 	struct cert c;
 	int len;
 
-	memset(n, 0, sizeof(*n));
+	memset(n, 0, sizeof(*n)); /* no capabilities (local.ext) */
 	randombytes_buf(n->priv, sizeof(n->priv));
 	memset(&c, 0, sizeof(c));
 	strcpy(c.name, name);

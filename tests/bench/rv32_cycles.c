@@ -71,7 +71,7 @@ static int side_init(struct side *s, const char *name, uint8_t last_octet)
 	struct cert c;
 	int len;
 
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, sizeof(*s)); /* no capabilities (local.ext) */
 	randombytes_buf(s->priv, sizeof(s->priv));
 	memset(&c, 0, sizeof(c));
 	strcpy(c.name, name);

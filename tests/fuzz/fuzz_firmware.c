@@ -191,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "mqttip/kx/10-0-1-2/10-0-1-3",
 	    "mqttip/cert/10-0-1-3",
 	};
-	static uint8_t payload[FW_RX_MSG_MAX];
+	static uint8_t payload[MQTTIP_MAX_TRANSPORT_MSG]; /* what a host may hand the engine */
 	struct bundle bundle;
 	const char *what;
 	size_t len;

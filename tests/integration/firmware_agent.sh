@@ -8,6 +8,9 @@
 #  - a TCP exchange from b with the device's shell on port 23 (echo, status, quit);
 #  - the device pings b back over b's session, IPv4 and IPv6, and a pings the device over the
 #    session the device started;
+#  - b batches to the device within what the device announces (2048 bytes a message): bursts of
+#    small packets arrive several to a message, bursts of large ones all arrive (a batch above the
+#    device's limit would be skipped there, and logged);
 #  - no drops on the device, and everything stops cleanly.
 set -euo pipefail
 MQTTIP=$1
@@ -51,6 +54,26 @@ dev_wait dev out "ping: 2 sent, 2 received" 10 || tb_fail "device -> b IPv6 ping
 tb_ok "the device pings b back (IPv6)"
 lab_in a ping -c 2 -i 0.2 -W 2 10.0.1.3 >/dev/null || tb_fail "a -> device ping"
 tb_ok "a pings the device over the session the device started"
+
+# packets b received from the device so far (rx N pkt ... in M msg on b's status line)
+rx_of_b() {
+	dev_cmd dev status
+	dev_wait dev out "^total:" 5 || tb_fail "the device's status has no totals"
+	sed -n 's/^peer: b .* rx \([0-9]*\) pkt [0-9]* B in \([0-9]*\) msg.*/\1 \2/p' "$TB_DIR/dev.out"
+}
+read -r p0 m0 <<<"$(rx_of_b)"
+[ -n "$m0" ] || tb_fail "no rx counts for b in the device's status: $(cat "$TB_DIR/dev.out")"
+# eight echo requests at once (-l 8) reach b's TUN together: b reads and batches them
+lab_in b ping -c 24 -l 8 -i 0.3 -s 100 -W 2 10.0.1.3 >/dev/null || tb_fail "b -> device burst"
+read -r p1 m1 <<<"$(rx_of_b)"
+[ $((p1 - p0)) -ge 24 ] && [ $((m1 - m0)) -lt $((p1 - p0)) ] ||
+	tb_fail "b did not batch to the device: $((p1 - p0)) packets in $((m1 - m0)) messages"
+tb_ok "b batches small packets to the device ($((p1 - p0)) packets in $((m1 - m0)) messages)"
+lab_in b ping -c 16 -l 8 -i 0.3 -s 1200 -W 2 10.0.1.3 >/dev/null ||
+	tb_fail "b -> device burst of large packets (batches above the device's limit?)"
+! grep -q "skipped: the device takes at most" "$TB_DIR/dev.log" ||
+	tb_fail "b sent the device messages above its limit: $(grep skipped "$TB_DIR/dev.log" | head -3)"
+tb_ok "b keeps its batches within the device's limit (bursts of 1228-byte packets all arrive)"
 
 dev_cmd dev status
 dev_wait dev out "^total:" 5 || tb_fail "the device's status has no totals"

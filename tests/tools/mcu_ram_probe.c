@@ -6,7 +6,8 @@
 #include "revocation.h"
 
 struct peer mcu_one_peer;
+struct peer_handshake mcu_handshake;
 struct peer mcu_peer_table[16];
-struct ratelimit mcu_ratelimit;
+struct ratelimit_sender mcu_ratelimit[RATELIMIT_SENDERS];
 struct legacy_nonce_cache mcu_legacy_nonces;
 struct revocation mcu_revocation;

@@ -12,6 +12,7 @@ bool lab_retained_exact_only;
 bool lab_withhold_revocation;
 size_t lab_publish_max;
 const char *lab_legacy_password;
+size_t lab_pool;
 
 struct lab_msg {
 	bool used;
@@ -212,6 +213,7 @@ void lab_init(void)
 	lab_withhold_revocation = false;
 	lab_publish_max = 0;
 	lab_legacy_password = NULL;
+	lab_pool = 0;
 	crypto_sign_keypair(ca_pk, ca_sk);
 	lab_now = 1000;
 	next_tick = lab_now;
@@ -304,6 +306,8 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 	cred.network_id = ca_pk;
 	st.peers = ln->peers;
 	st.n_peers = LAB_PEERS;
+	st.handshakes = ln->handshakes;
+	st.n_handshakes = lab_pool ? lab_pool : LAB_HANDSHAKES;
 	st.packets = ln->packets;
 	st.n_packets = LAB_PACKETS;
 	st.batch_mem = ln->batch_mem;
@@ -319,6 +323,8 @@ int lab_start(int i, const uint8_t *cert, size_t cert_len, const uint8_t key[MQT
 		cred.legacy_password_len = strlen(lab_legacy_password);
 		st.legacy = &ln->legacy;
 	}
+	st.ratelimit_senders = ln->senders;
+	st.n_ratelimit_senders = RATELIMIT_SENDERS;
 	rc = node_init(&ln->n, &ln->set, &cred, &st, &ops, lab_now);
 	if (rc)
 		return rc;

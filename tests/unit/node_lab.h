@@ -15,6 +15,7 @@
 
 #define LAB_NODES	4
 #define LAB_PEERS	8
+#define LAB_HANDSHAKES	(LAB_PEERS + 1) /* a host's pool: one per peer and the responder */
 #define LAB_PACKETS	16
 #define LAB_SUBS	12
 #define LAB_MSGS	96
@@ -26,12 +27,14 @@ struct lab_node {
 	bool used, connected;
 	struct node n;
 	struct peer peers[LAB_PEERS];
+	struct peer_handshake handshakes[LAB_HANDSHAKES];
 	struct node_packet packets[LAB_PACKETS];
 	uint8_t batch_mem[LAB_BATCH_SLOTS * MQTTIP_MAX_TRANSPORT_MSG];
 	struct node_wanted wanted[4];
 	struct node_route routes[32];
 	struct revocation revocation;
 	struct node_legacy legacy;
+	struct ratelimit_sender senders[RATELIMIT_SENDERS];
 	struct node_settings set;
 	/* what the node asked its host to keep (ops.persist) */
 	uint8_t saved[MQTTIP_REVOCATION_MAX_LEN];
@@ -64,6 +67,8 @@ extern bool lab_withhold_revocation;
 extern size_t lab_publish_max;
 /* Nodes started while it is set run legacy mode (MQTT_VPN -k) with this password. */
 extern const char *lab_legacy_password;
+/* Handshake states the next lab_start gives its node (a device's few); 0: LAB_HANDSHAKES. */
+extern size_t lab_pool;
 
 /* Fresh CA, empty broker, clock at 1000 ms. */
 void lab_init(void);

@@ -359,6 +359,46 @@ static void test_addresses(void)
 	CHECK_EQ_INT(cert_check_source(&c, &a), CERT_ERR_ADDR_NOT_IN_CERT);
 }
 
+/* The held form (what a node keeps of a peer's certificate) answers every address check and the
+ * serial rule as the full certificate does, and keeps no more than it needs. */
+static void test_held(void)
+{
+	struct cert c, d;
+	struct cert_held h;
+	uint8_t buf[MQTTIP_CERT_MAX_LEN];
+	struct netaddr probes[] = {v4(10, 0, 1, 2),    v4(10, 0, 1, 3),	      v4(192, 168, 5, 77),
+				   v4(192, 168, 6, 1), v6(0xfd00, 0, 2),      v6(0xfd10, 0, 0x1234),
+				   v6(0xfd10, 1, 1),   v4(255, 255, 255, 255)};
+	int len;
+
+	sample_cert(&c);
+	len = cert_encode_sign(&c, ca_sk, buf, sizeof buf);
+	CHECK(len > 0);
+	CHECK_EQ_INT(cert_verify(buf, (size_t)len, ca_pk, 1500, &c), CERT_OK);
+	cert_hold(&h, &c);
+	CHECK(strcmp(h.name, c.name) == 0 && h.serial == c.serial && h.not_after == c.not_after);
+	CHECK(memcmp(h.x25519_public, c.x25519_public, MQTTIP_KEY_LEN) == 0);
+	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+		CHECK_EQ_INT(cert_held_owns(&h, &probes[i]), cert_check_owns(&c, &probes[i]));
+		CHECK_EQ_INT(cert_held_source(&h, &probes[i]), cert_check_source(&c, &probes[i]));
+	}
+	/* the serial rule: the same certificate, a renewal, an older one, and another certificate
+	 * signed under the same serial (its signature differs in one byte only) */
+	d = c;
+	CHECK_EQ_INT(cert_held_compare(&h, &d), CERT_SAME);
+	d.serial = c.serial + 1;
+	CHECK_EQ_INT(cert_held_compare(&h, &d), CERT_NEWER);
+	d.serial = c.serial - 1;
+	CHECK_EQ_INT(cert_held_compare(&h, &d), CERT_ERR_OLDER);
+	for (size_t i = 0; i < MQTTIP_CERT_SIG_LEN; i++) {
+		d = c;
+		d.signature[i] ^= 0x01;
+		CHECK_EQ_INT(cert_held_compare(&h, &d), CERT_ERR_CONFLICT);
+		CHECK_EQ_INT(cert_compare(&c, &d), CERT_ERR_CONFLICT);
+	}
+	CHECK(sizeof(struct cert_held) + 64 <= sizeof(struct cert));
+}
+
 static int encode_variant(struct cert *c)
 {
 	uint8_t out[MQTTIP_CERT_MAX_LEN];
@@ -586,6 +626,7 @@ int main(void)
 	test_verify_errors();
 	test_tamper();
 	test_addresses();
+	test_held();
 	test_encode_refuses();
 	test_decode_refuses();
 	test_strerror();

@@ -301,22 +301,22 @@ static int esp_default_ip6_input_hook(struct netif *inp)
 
 static struct fw_netif tun;
 static int ctx_token;
-static uint8_t sent[2][256];
-static size_t sent_len[2];
+static uint8_t sent[3][256];
+static size_t sent_len[3];
 static int n_sent, bad_ctx;
 
 static void tun_output(void *ctx, const uint8_t *pkt, size_t len)
 {
 	if (ctx != &ctx_token)
 		bad_ctx++;
-	if (n_sent < 2 && len <= sizeof(sent[0])) {
+	if (n_sent < 3 && len <= sizeof(sent[0])) {
 		memcpy(sent[n_sent], pkt, len);
 		sent_len[n_sent] = len;
 	}
 	n_sent++;
 }
 
-static char received[2][16];
+static char received[3][16];
 static int n_received;
 
 static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
@@ -326,7 +326,7 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	(void)pcb;
 	(void)addr;
 	(void)port;
-	if (n_received < 2)
+	if (n_received < 3)
 		pbuf_copy_partial(p, received[n_received], sizeof(received[0]) - 1, 0);
 	n_received++;
 	pbuf_free(p);
@@ -380,7 +380,10 @@ static void reflect(uint8_t *pkt, size_t len)
 	memcpy(pkt + l4 + 2, tmp, 2);
 }
 
-static void udp_round_trip(int i, const char *self, const char *peer, const char *text)
+/* chained: the payload by reference (PBUF_REF), so lwIP puts its headers in a pbuf of their own
+ * in front of it and the netif's output gets a chain (as TCP does with data it did not copy). */
+static void udp_round_trip(int i, const char *self, const char *peer, const char *text,
+			   bool chained)
 {
 	struct udp_pcb *pcb;
 	ip_addr_t self_ip, peer_ip;
@@ -391,8 +394,14 @@ static void udp_round_trip(int i, const char *self, const char *peer, const char
 	pcb = udp_new_ip_type(IP_GET_TYPE(&self_ip));
 	CHECK(pcb != NULL && udp_bind(pcb, &self_ip, 4000) == ERR_OK);
 	udp_recv(pcb, on_udp, NULL);
-	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)strlen(text), PBUF_RAM);
-	CHECK(p != NULL && pbuf_take(p, text, (u16_t)strlen(text)) == ERR_OK);
+	if (chained) {
+		p = pbuf_alloc(PBUF_RAW, (u16_t)strlen(text), PBUF_REF);
+		CHECK(p != NULL);
+		p->payload = (void *)(uintptr_t)text;
+	} else {
+		p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)strlen(text), PBUF_RAM);
+		CHECK(p != NULL && pbuf_take(p, text, (u16_t)strlen(text)) == ERR_OK);
+	}
 	CHECK(udp_sendto(pcb, p, &peer_ip, 5000) == ERR_OK);
 	pbuf_free(p);
 	UNLOCK_TCPIP_CORE();
@@ -482,7 +491,8 @@ int main(void)
 	CHECK(global6);
 
 	/* Both directions work with the context recovered from the netif itself. */
-	udp_round_trip(0, "10.0.1.3", "10.0.1.2", "over IPv4");
-	udp_round_trip(1, "fd00:1::3", "fd00:1::2", "over IPv6");
+	udp_round_trip(0, "10.0.1.3", "10.0.1.2", "over IPv4", false);
+	udp_round_trip(1, "fd00:1::3", "fd00:1::2", "over IPv6", false);
+	udp_round_trip(2, "10.0.1.3", "10.0.1.2", "in two pieces", true);
 	return check_done();
 }

@@ -10,6 +10,14 @@
 #define SENDER_MS_PER_TOKEN (1000 / MQTTIP_HANDSHAKE_RATE_PER_SEC)
 #define GLOBAL_MS_PER_TOKEN (1000 / MQTTIP_HANDSHAKE_GLOBAL_RATE_PER_SEC)
 
+static struct ratelimit_sender table[RATELIMIT_SENDERS];
+
+/* A host's table (RATELIMIT_SENDERS entries). */
+static void init(struct ratelimit *rl)
+{
+	ratelimit_init(rl, table, RATELIMIT_SENDERS);
+}
+
 static struct netaddr sender(unsigned n)
 {
 	struct netaddr a = {.family = 4, .bytes = {10, 1, (uint8_t)(n >> 8), (uint8_t)n}};
@@ -32,7 +40,7 @@ static void test_burst_and_refill(void)
 	struct ratelimit rl;
 	uint64_t t = 1000000;
 
-	ratelimit_init(&rl);
+	init(&rl);
 	CHECK_EQ_INT(allowed(&rl, sender(1), t, 100), MQTTIP_HANDSHAKE_BURST);
 	CHECK_EQ_INT(allowed(&rl, sender(1), t + SENDER_MS_PER_TOKEN - 1, 10), 0);
 	CHECK_EQ_INT(allowed(&rl, sender(1), t + SENDER_MS_PER_TOKEN, 10), 1);
@@ -54,7 +62,7 @@ static void test_clock_steps_back(void)
 {
 	struct ratelimit rl;
 
-	ratelimit_init(&rl);
+	init(&rl);
 	CHECK_EQ_INT(allowed(&rl, sender(1), 100000, 100), MQTTIP_HANDSHAKE_BURST);
 	CHECK_EQ_INT(allowed(&rl, sender(1), 50000, 10), 0);
 	CHECK_EQ_INT(allowed(&rl, sender(1), 50000 + SENDER_MS_PER_TOKEN, 10), 1);
@@ -66,7 +74,7 @@ static void test_senders_are_separate(void)
 	struct netaddr v6 = {.family = 6, .bytes = {0xfd, [15] = 1}};
 	struct netaddr v4 = {.family = 4, .bytes = {0xfd, 0, 0, 0}};
 
-	ratelimit_init(&rl);
+	init(&rl);
 	CHECK_EQ_INT(allowed(&rl, sender(1), 1000, 10), MQTTIP_HANDSHAKE_BURST);
 	CHECK_EQ_INT(allowed(&rl, sender(2), 1000, 10), MQTTIP_HANDSHAKE_BURST);
 	CHECK_EQ_INT(allowed(&rl, sender(1), 1000, 10), 0);
@@ -80,7 +88,7 @@ static void test_global_cap(void)
 	struct ratelimit rl;
 	unsigned senders = MQTTIP_HANDSHAKE_GLOBAL_BURST / MQTTIP_HANDSHAKE_BURST, total = 0;
 
-	ratelimit_init(&rl);
+	init(&rl);
 	for (unsigned i = 0; i < senders; i++)
 		total += allowed(&rl, sender(i), 1000, 100);
 	CHECK_EQ_INT(total, MQTTIP_HANDSHAKE_GLOBAL_BURST);
@@ -90,7 +98,7 @@ static void test_global_cap(void)
 
 	/* A flood from a thousand addresses over one second: the global burst plus one second of
 	 * global rate at most, whatever the per-sender buckets would allow. */
-	ratelimit_init(&rl);
+	init(&rl);
 	total = 0;
 	for (unsigned ms = 0; ms < 1000; ms++)
 		total += allowed(&rl, sender(ms), 5000 + ms, 1);
@@ -100,13 +108,14 @@ static void test_global_cap(void)
 
 /* A drained sender that falls out of the full table comes back with a fresh bucket; while it is
  * still in the table it does not. Fifty ms after the drain the global bucket holds five tokens,
- * the sender's own bucket one if it was kept. */
-static unsigned after_others(unsigned n_others)
+ * the sender's own bucket one if it was kept. The table size is the caller's: a host's 64 and a
+ * device's 8 (firmware/app/fw_tunnel.h). */
+static unsigned after_others(size_t size, unsigned n_others)
 {
 	struct ratelimit rl;
 	uint64_t t0 = 100000;
 
-	ratelimit_init(&rl);
+	ratelimit_init(&rl, table, size);
 	CHECK_EQ_INT(allowed(&rl, sender(1000), t0, 100), MQTTIP_HANDSHAKE_BURST);
 	for (unsigned i = 0; i < n_others; i++)
 		allowed(&rl, sender(i), t0 + 1, 1);
@@ -115,8 +124,14 @@ static unsigned after_others(unsigned n_others)
 
 static void test_eviction(void)
 {
-	CHECK_EQ_INT(after_others(RATELIMIT_SENDERS - 1), 51 / SENDER_MS_PER_TOKEN);
-	CHECK_EQ_INT(after_others(RATELIMIT_SENDERS), MQTTIP_HANDSHAKE_BURST);
+	CHECK_EQ_INT(after_others(RATELIMIT_SENDERS, RATELIMIT_SENDERS - 1),
+		     51 / SENDER_MS_PER_TOKEN);
+	CHECK_EQ_INT(after_others(RATELIMIT_SENDERS, RATELIMIT_SENDERS), MQTTIP_HANDSHAKE_BURST);
+	CHECK_EQ_INT(after_others(8, 7), 51 / SENDER_MS_PER_TOKEN);
+	CHECK_EQ_INT(after_others(8, 8), MQTTIP_HANDSHAKE_BURST);
+	/* one entry: every other sender takes it over */
+	CHECK_EQ_INT(after_others(1, 0), 51 / SENDER_MS_PER_TOKEN);
+	CHECK_EQ_INT(after_others(1, 1), MQTTIP_HANDSHAKE_BURST);
 }
 
 int main(void)

@@ -1,5 +1,5 @@
-/* test_session.c - prev/current/next rotation (WireGuard's rules), driven by two real sessions
- * that exchange sealed messages, plus expiry and handshake timers on a fake clock. */
+/* test_session.c - prev/current/next rotation (WireGuard's rules) in two slots, driven by two real
+ * sessions that exchange sealed messages, plus expiry and handshake timers on a fake clock. */
 #include <sodium.h>
 
 #include "check.h"
@@ -87,26 +87,26 @@ static void test_first_handshake_and_confirmation(void)
 
 	handshake(&ki, &kr, 1, 2, 0);
 	session_install(&b, &kr);
-	CHECK(b.next.valid && b.next.local_index == 2);
+	CHECK(session_next(&b) && session_next(&b)->local_index == 2);
 	CHECK(!b.current.valid);
 	/* The responder may not send before confirmation. */
 	CHECK(session_sending_keypair(&b, 0, defaults()) == NULL);
-	CHECK(session_find(&b, 2) == &b.next);
+	CHECK(session_find(&b, 2) == session_next(&b));
 
 	session_install(&a, &ki);
 	CHECK(a.current.valid && a.current.local_index == 1);
-	CHECK(!a.prev.valid && !a.next.valid);
+	CHECK(!session_prev(&a) && !session_next(&a));
 	CHECK(!session_wants_handshake(&a, 0, defaults()));
 
 	/* The initiator's first message confirms next on the responder. */
 	CHECK(deliver(&a, &b, 1) == &b.current);
 	CHECK(b.current.valid && b.current.local_index == 2);
-	CHECK(!b.next.valid && !b.prev.valid);
-	CHECK(all_zero(&b.next, sizeof(b.next)));
+	CHECK(!session_next(&b) && !session_prev(&b));
+	CHECK(all_zero(&b.other, sizeof(b.other))); /* prev: b had no current */
 	CHECK(deliver(&b, &a, 2) == &a.current);
 	/* Receiving on current changes nothing. */
 	CHECK(deliver(&a, &b, 3) == &b.current);
-	CHECK(!b.prev.valid);
+	CHECK(!session_prev(&b));
 	CHECK(session_find(&b, 99) == NULL);
 }
 
@@ -130,33 +130,33 @@ static void test_rekey_rotation(void)
 	 * confirm b's next. */
 	CHECK(deliver(&a, &b, 120000) == &b.current);
 	CHECK_EQ_INT(b.current.local_index, 20);
-	CHECK(b.next.valid);
+	CHECK(session_next(&b));
 	session_install(&a, &ki);
 	CHECK_EQ_INT(a.current.local_index, 11);
-	CHECK_EQ_INT(a.prev.local_index, 10);
+	CHECK_EQ_INT(session_prev(&a)->local_index, 10);
 	CHECK_EQ_INT(b.current.local_index, 20);
-	CHECK_EQ_INT(b.next.local_index, 21);
-	CHECK(!b.prev.valid);
+	CHECK_EQ_INT(session_next(&b)->local_index, 21);
+	CHECK(!session_prev(&b));
 
 	/* b still sends on 20 (index 10 at a): lands in a's prev, no rotation at a. */
-	CHECK(deliver(&b, &a, 120001) == &a.prev);
+	CHECK(deliver(&b, &a, 120001) == session_prev(&a));
 	CHECK_EQ_INT(a.current.local_index, 11);
 	/* a's message on the new keypair rotates b. */
 	CHECK(deliver(&a, &b, 120002) == &b.current);
 	CHECK_EQ_INT(b.current.local_index, 21);
-	CHECK_EQ_INT(b.prev.local_index, 20);
-	CHECK(!b.next.valid);
+	CHECK_EQ_INT(session_prev(&b)->local_index, 20);
+	CHECK(!session_next(&b));
 	CHECK(deliver(&b, &a, 120003) == &a.current);
 
 	/* Third handshake, initiator a: the oldest keypair (10) is gone everywhere. */
 	handshake(&ki, &kr, 12, 22, 240000);
 	session_install(&a, &ki);
-	CHECK_EQ_INT(a.prev.local_index, 11);
+	CHECK_EQ_INT(session_prev(&a)->local_index, 11);
 	CHECK(session_find(&a, 10) == NULL);
 	session_install(&b, &kr);
 	CHECK(session_find(&b, 20) == NULL);
 	CHECK(deliver(&a, &b, 240001) == &b.current);
-	CHECK_EQ_INT(b.prev.local_index, 21);
+	CHECK_EQ_INT(session_prev(&b)->local_index, 21);
 }
 
 /* An initiator's install while an unconfirmed next exists (both sides started handshakes): the
@@ -176,15 +176,15 @@ static void test_initiator_install_with_pending_next(void)
 	/* b initiates (kj is b's), a responds (ks is a's next); a also initiates (kt/ku). */
 	handshake(&kj, &ks, 3, 4, 1000);
 	session_install(&a, &ks);
-	CHECK_EQ_INT(a.next.local_index, 4);
+	CHECK_EQ_INT(session_next(&a)->local_index, 4);
 	{
 		struct keypair kt, ku;
 
 		handshake(&kt, &ku, 5, 6, 1001);
 		session_install(&a, &kt);
 		CHECK_EQ_INT(a.current.local_index, 5);
-		CHECK_EQ_INT(a.prev.local_index, 4);
-		CHECK(!a.next.valid);
+		CHECK_EQ_INT(session_prev(&a)->local_index, 4);
+		CHECK(!session_next(&a));
 		CHECK(session_find(&a, 1) == NULL);
 		keypair_wipe(&kt);
 		keypair_wipe(&ku);
@@ -198,32 +198,44 @@ static void test_expire_and_wipe(void)
 	struct keypair ki, kr;
 	struct keypair_params p = keypair_params_default();
 
+	/* current (born 100 s) and prev (born 0). */
 	session_init(&s);
 	handshake(&ki, &kr, 1, 2, 0);
 	session_install(&s, &ki);
 	handshake(&ki, &kr, 3, 4, 100000);
 	session_install(&s, &ki);
+	CHECK(session_prev(&s) && session_prev(&s)->local_index == 1 && !session_next(&s));
+	session_expire(&s, 179999, &p);
+	CHECK(session_prev(&s));
+	session_expire(&s, 180000, &p);
+	CHECK(!session_prev(&s) && !session_next(&s));
+	CHECK(all_zero(&s.other, sizeof(s.other)));
+	CHECK(s.current.valid);
+
+	/* A responder's next (born 150 s) replaces no prev now; current expires first. */
 	handshake(&ki, &kr, 5, 6, 150000);
 	session_install(&s, &kr);
-	/* Responder install wiped prev at once (see session.h): set it again to test expiry. */
-	CHECK(!s.prev.valid && s.current.valid && s.next.valid);
-	handshake(&ki, &kr, 1, 2, 0);
-	s.prev = ki;
-
-	session_expire(&s, 179999, &p);
-	CHECK(s.prev.valid);
-	session_expire(&s, 180000, &p);
-	CHECK(!s.prev.valid);
-	CHECK(all_zero(&s.prev, sizeof(s.prev)));
-	CHECK(s.current.valid && s.next.valid);
+	CHECK(!session_prev(&s) && session_next(&s) && s.current.valid);
 	session_expire(&s, 279999, &p);
 	CHECK(s.current.valid);
 	session_expire(&s, 280000, &p);
 	CHECK(!s.current.valid);
-	CHECK(s.next.valid);
+	CHECK(session_next(&s));
 	session_expire(&s, 330000, &p);
-	CHECK(!s.next.valid);
+	CHECK(!session_next(&s));
 	CHECK(all_zero(&s, sizeof(s)));
+
+	/* A responder's install wipes prev at once: the two never coexist. */
+	handshake(&ki, &kr, 7, 8, 400000);
+	session_install(&s, &ki);
+	handshake(&ki, &kr, 9, 10, 400100);
+	session_install(&s, &ki);
+	CHECK(session_prev(&s));
+	handshake(&ki, &kr, 11, 12, 400200);
+	session_install(&s, &kr);
+	CHECK(!session_prev(&s) && session_next(&s) && session_find(&s, 7) == NULL);
+	CHECK_EQ_INT(s.current.local_index, 9);
+	session_wipe(&s);
 
 	/* Configurable. */
 	p.reject_after_ms = 50;

@@ -15,7 +15,7 @@ struct device_config {
 	char broker_uri[128];
 	char ntp_server[64];
 	struct fw_config fw;
-	uint8_t *revocation; /* the bundle's revocation list (heap, freed by port_start), or NULL */
+	uint8_t *revocation; /* the bundle's list (heap, freed with cfg), or NULL */
 	size_t revocation_len;
 };
 
@@ -28,8 +28,9 @@ int provision_load(struct device_config *cfg, struct bundle *bundle);
 void wifi_start(const char *ssid, const char *pass, int timeout_ms);
 /* eth.c: the Ethernet controller chosen in menuconfig ("mqttip device"). */
 void eth_start(int timeout_ms);
-/* port.c: the tunnel on its lwIP interface, the shell, and esp-mqtt. bundle must stay valid
- * (esp-mqtt keeps pointers to the certificates). Returns 0 or -1. */
+/* port.c: the tunnel on its lwIP interface, the shell, and esp-mqtt. It keeps what it needs of
+ * cfg and the bundle (fw_creds.h; the tunnel's copy of the VPN credentials; esp-mqtt copies the
+ * URI): the caller wipes and frees both afterwards. Returns 0 or -1. */
 int port_start(const struct device_config *cfg, const struct bundle *bundle);
 
 #endif

@@ -22,6 +22,7 @@
 #include "mqtt_client.h"
 
 #include "device.h"
+#include "fw_creds.h"
 #include "fw_netif.h"
 #include "fw_outbox.h"
 #include "fw_shell.h"
@@ -30,8 +31,12 @@
 #define TICK_MS		  100
 #define STATUS_LOG_MS	  60000
 #define CLOCK_VALID_AFTER 1700000000 /* unix seconds: anything earlier is an unset RTC */
-#define MQTT_BUFFER_SIZE  2048	     /* esp-mqtt's chunk size; messages are reassembled */
-#define MQTT_TASK_STACK	  10240	     /* the handshake runs in esp-mqtt's event handler */
+/* esp-mqtt's receive buffer holds a whole message the device takes (FW_RX_PAYLOAD_MAX) with its
+ * PUBLISH header (fixed header 5, topic length 2, topic, packet id 2): the app decrypts it in
+ * place there, so the port keeps no copy. Its send buffer: our largest publish, likewise. */
+#define MQTT_RX_BUFFER	(5 + 2 + TOPIC_MAX + 2 + FW_RX_PAYLOAD_MAX)
+#define MQTT_TX_BUFFER	(5 + 2 + TOPIC_MAX + 2 + FW_TX_PAYLOAD_MAX)
+#define MQTT_TASK_STACK 10240 /* the handshake runs in esp-mqtt's event handler */
 
 static const char *TAG = "mqttip";
 
@@ -41,15 +46,10 @@ static esp_mqtt_client_handle_t client;
 /* Under app_lock: */
 static struct fw_tunnel tunnel;
 static struct fw_outbox outbox;
-/* The mqttip task's own: */
-static struct fw_outbox_item item;
-/* esp-mqtt's task's own: one message being reassembled. */
-static uint8_t rx_buf[FW_RX_MSG_MAX];
-static char rx_topic[TOPIC_MAX];
-static size_t rx_topic_len;
-static bool rx_skip;
-static bool rx_retained; /* the message being reassembled came from the retained store */
+static uint64_t rx_too_large; /* messages skipped as larger than the device takes */
 static struct fw_netif tun_netif;
+/* esp-mqtt reads these at every connection (it keeps the pointers we give it). */
+static struct fw_creds creds;
 
 static uint64_t now_ms(void)
 {
@@ -186,15 +186,13 @@ static void netif_output(void *ctx, const uint8_t *pkt, size_t len)
 	unlock();
 }
 
-static size_t shell_status(void *ctx, char *buf, size_t cap)
+static void shell_status(void *ctx, void (*emit)(void *arg, const char *text, size_t len),
+			 void *arg)
 {
-	size_t n;
-
 	(void)ctx;
 	lock();
-	n = fw_tunnel_status(&tunnel, buf, cap, now_ms());
+	fw_tunnel_status(&tunnel, emit, arg, now_ms());
 	unlock();
-	return n;
 }
 
 static void shell_console_write(void *ctx, const char *text, size_t len)
@@ -220,30 +218,30 @@ static void log_mqtt_error(const esp_mqtt_error_codes_t *e)
 			 (int)e->connect_return_code);
 }
 
-/* esp-mqtt hands a message longer than its buffer over in chunks; only the first carries the
- * topic. A message larger than FW_RX_MSG_MAX is skipped whole. */
+/* A message that fits esp-mqtt's receive buffer comes in one event, its payload in that buffer
+ * (esp_mqtt_event_t.data is not const): esp-mqtt reads the packet id and QoS before calling us
+ * and nothing of the payload after, so the app opens transport messages in place there. A longer
+ * message comes in chunks (data_len < total_data_len): larger than any the device takes or
+ * announces (FW_RX_PAYLOAD_MAX), it is skipped whole, counted and logged (its first chunk only).
+ */
 static void on_data(const esp_mqtt_event_t *ev)
 {
-	size_t offset = (size_t)ev->current_data_offset, len = (size_t)ev->data_len;
-	size_t total = (size_t)ev->total_data_len;
+	size_t len = (size_t)ev->data_len, total = (size_t)ev->total_data_len;
 
-	if (offset == 0) {
-		rx_skip = ev->topic_len <= 0 || (size_t)ev->topic_len >= sizeof(rx_topic) ||
-			  total > sizeof(rx_buf);
-		if (rx_skip)
-			ESP_LOGW(TAG, "message of %u bytes skipped (too large)", (unsigned)total);
-		else
-			memcpy(rx_topic, ev->topic, (size_t)ev->topic_len);
-		rx_topic_len = rx_skip ? 0 : (size_t)ev->topic_len;
-		rx_retained = ev->retain;
+	if (ev->current_data_offset != 0)
+		return; /* a later chunk of a skipped message */
+	if (len != total || total > FW_RX_PAYLOAD_MAX || ev->topic_len <= 0 ||
+	    (size_t)ev->topic_len >= TOPIC_MAX) {
+		lock();
+		rx_too_large++;
+		unlock();
+		ESP_LOGW(TAG, "message of %u bytes skipped: the device takes at most %u",
+			 (unsigned)total, (unsigned)FW_RX_PAYLOAD_MAX);
+		return;
 	}
-	if (rx_skip || offset > total || len > total - offset)
-		return;
-	memcpy(rx_buf + offset, ev->data, len);
-	if (offset + len != total)
-		return;
 	lock();
-	fw_tunnel_input(&tunnel, rx_topic, rx_topic_len, rx_buf, total, rx_retained, now_ms());
+	fw_tunnel_input(&tunnel, ev->topic, (size_t)ev->topic_len, (uint8_t *)ev->data, len,
+			ev->retain, now_ms());
 	unlock();
 }
 
@@ -279,24 +277,25 @@ static void on_mqtt_event(void *arg, esp_event_base_t base, int32_t id, void *da
 
 /* ---- the mqttip task: timers, and the outbox into esp-mqtt without the app's lock ---- */
 
-static void send_item(void)
+/* item points into the outbox's ring: the app's pushes meanwhile leave it alone (fw_outbox.h). */
+static void send_item(const struct fw_outbox_item *item)
 {
 	int rc = 0;
 
-	switch (item.kind) {
+	switch (item->kind) {
 	case FW_OUTBOX_PUBLISH:
-		rc = esp_mqtt_client_publish(client, item.topic, (const char *)item.payload,
-					     (int)item.len, item.qos, item.retain);
+		rc = esp_mqtt_client_publish(client, item->topic, (const char *)item->payload,
+					     (int)item->len, item->qos, item->retain);
 		break;
 	case FW_OUTBOX_SUBSCRIBE:
-		rc = esp_mqtt_client_subscribe_single(client, item.topic, item.qos);
+		rc = esp_mqtt_client_subscribe_single(client, item->topic, item->qos);
 		break;
 	case FW_OUTBOX_UNSUBSCRIBE:
-		rc = esp_mqtt_client_unsubscribe(client, item.topic);
+		rc = esp_mqtt_client_unsubscribe(client, item->topic);
 		break;
 	}
 	if (rc < 0)
-		ESP_LOGD(TAG, "esp-mqtt refused an operation on %s", item.topic);
+		ESP_LOGD(TAG, "esp-mqtt refused an operation on %s", item->topic);
 }
 
 static void mqttip_task(void *arg)
@@ -305,6 +304,7 @@ static void mqttip_task(void *arg)
 
 	(void)arg;
 	for (;;) {
+		struct fw_outbox_item item;
 		bool more;
 
 		ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(TICK_MS));
@@ -316,18 +316,23 @@ static void mqttip_task(void *arg)
 			last_status = now_ms();
 			ESP_LOGI(TAG,
 				 "rx %llu tx %llu packets, %llu handshakes, %llu drops (shell: "
-				 "status), outbox full %llu",
+				 "status), outbox full %llu, messages too large %llu",
 				 (unsigned long long)c.rx_packets, (unsigned long long)c.tx_packets,
 				 (unsigned long long)c.handshakes, (unsigned long long)c.drops,
-				 (unsigned long long)outbox.dropped);
+				 (unsigned long long)outbox.dropped,
+				 (unsigned long long)rx_too_large);
 		}
 		unlock();
 		do {
 			lock();
-			more = fw_outbox_pop(&outbox, &item);
+			more = fw_outbox_peek(&outbox, &item);
 			unlock();
-			if (more)
-				send_item();
+			if (!more)
+				break;
+			send_item(&item);
+			lock();
+			fw_outbox_release(&outbox);
+			unlock();
 		} while (more);
 	}
 }
@@ -342,6 +347,14 @@ int port_start(const struct device_config *cfg, const struct bundle *bundle)
 	app_lock = xSemaphoreCreateMutex();
 	if (app_lock == NULL)
 		return -1;
+	if (fw_creds_from_bundle(&creds, bundle) != 0) {
+		ESP_LOGE(TAG,
+			 "bundle: broker CA %u, client certificate %u and key %u bytes: more than "
+			 "the %u the device keeps (FW_CREDS_MAX)",
+			 (unsigned)bundle->broker_ca_len, (unsigned)bundle->client_cert_len,
+			 (unsigned)bundle->client_key_len, (unsigned)FW_CREDS_MAX);
+		return -1;
+	}
 	fw_outbox_init(&outbox);
 	if (fw_tunnel_init(&tunnel, &cfg->fw, bundle, &device_port, now_ms()) != 0)
 		return -1;
@@ -361,15 +374,16 @@ int port_start(const struct device_config *cfg, const struct bundle *bundle)
 	memset(&mc, 0, sizeof(mc));
 	mc.broker.address.uri = cfg->broker_uri;
 	/* DER with explicit lengths (esp-mqtt and mbedTLS take DER when a length is given). */
-	mc.broker.verification.certificate = (const char *)bundle->broker_ca;
-	mc.broker.verification.certificate_len = bundle->broker_ca_len;
-	mc.credentials.authentication.certificate = (const char *)bundle->client_cert;
-	mc.credentials.authentication.certificate_len = bundle->client_cert_len;
-	mc.credentials.authentication.key = (const char *)bundle->client_key;
-	mc.credentials.authentication.key_len = bundle->client_key_len;
+	mc.broker.verification.certificate = (const char *)fw_creds_broker_ca(&creds);
+	mc.broker.verification.certificate_len = creds.broker_ca_len;
+	mc.credentials.authentication.certificate = (const char *)fw_creds_client_cert(&creds);
+	mc.credentials.authentication.certificate_len = creds.client_cert_len;
+	mc.credentials.authentication.key = (const char *)fw_creds_client_key(&creds);
+	mc.credentials.authentication.key_len = creds.client_key_len;
 	mc.credentials.client_id = cfg->fw.legacy ? NULL : tunnel.node.id.cert.name;
 	mc.session.protocol_ver = MQTT_PROTOCOL_V_3_1_1;
-	mc.buffer.size = MQTT_BUFFER_SIZE;
+	mc.buffer.size = MQTT_RX_BUFFER;
+	mc.buffer.out_size = MQTT_TX_BUFFER;
 	mc.task.stack_size = MQTT_TASK_STACK;
 	client = esp_mqtt_client_init(&mc);
 	if (client == NULL)
