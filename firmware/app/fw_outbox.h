@@ -1,7 +1,7 @@
 /* fw_outbox.h - MQTT operations (publish, subscribe, unsubscribe) queued by the app for a port
  * that must not call its MQTT client with the app's lock held: on ESP-IDF, esp-mqtt runs the
  * event handler (which takes the app's lock) with its own API lock held, so a thread holding the
- * app's lock must never wait for esp-mqtt. The port's fw_port functions push here; a task drains
+ * app's lock must never wait for esp-mqtt. The port's publish functions (struct node_ops) push here; a task drains
  * the outbox into the client without the app's lock.
  * A byte ring of records (FIFO, no allocation), each kept in one piece: a record that does not fit
  * before the end of the ring starts again at its beginning. So the draining task hands the client

@@ -1,5 +1,5 @@
-/* fw_tunnel.c - the device as a host of the node engine: its settings, its storage, and the port's
- * functions behind the engine's callbacks (see fw_tunnel.h). */
+/* fw_tunnel.c - the device as a host of the node engine: its settings and its storage (see
+ * fw_tunnel.h). */
 #include "fw_tunnel.h"
 
 #include <stdarg.h>
@@ -25,59 +25,6 @@ struct text {
 
 static void put(struct text *x, const char *fmt, ...) FW_PRINTF(2, 3);
 
-/* ---- the engine's callbacks, onto the port ---- */
-
-static int cb_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len, int qos,
-		      bool retain)
-{
-	const struct fw_tunnel *t = ctx;
-
-	return t->port->publish(t->port->ctx, topic, payload, len, qos, retain);
-}
-
-static int cb_subscribe(void *ctx, const char *filter, int qos)
-{
-	const struct fw_tunnel *t = ctx;
-
-	return t->port->subscribe(t->port->ctx, filter, qos);
-}
-
-static int cb_unsubscribe(void *ctx, const char *filter)
-{
-	const struct fw_tunnel *t = ctx;
-
-	return t->port->unsubscribe(t->port->ctx, filter);
-}
-
-static int cb_deliver(void *ctx, const uint8_t *pkt, size_t len)
-{
-	const struct fw_tunnel *t = ctx;
-
-	return t->port->deliver(t->port->ctx, pkt, len);
-}
-
-static bool cb_wall_clock(void *ctx, uint64_t *sec, uint32_t *ns)
-{
-	const struct fw_tunnel *t = ctx;
-
-	return t->port->wall_clock(t->port->ctx, sec, ns);
-}
-
-static void cb_log(void *ctx, enum node_log_level level, const char *line)
-{
-	const struct fw_tunnel *t = ctx;
-
-	if (level != NODE_LOG_DEBUG && t->port->log)
-		t->port->log(t->port->ctx, line);
-}
-
-static int cb_persist(void *ctx, const uint8_t *list, size_t len)
-{
-	const struct fw_tunnel *t = ctx;
-
-	return t->port->persist ? t->port->persist(t->port->ctx, list, len) : 0;
-}
-
 _Static_assert(FW_RX_MSG_MAX >= MQTTIP_MIN_MESSAGE && FW_RX_MSG_MAX <= MQTTIP_MAX_TRANSPORT_MSG,
 	       "a node announces at least one full IP packet (PROTOCOL.md 6.15)");
 
@@ -97,13 +44,11 @@ static struct node_settings device_settings(const struct fw_config *cfg)
 }
 
 int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struct bundle *b,
-		   const struct fw_port *port, uint64_t now_ms)
+		   const struct node_ops *port, uint64_t now_ms)
 {
 	struct node_settings set = device_settings(cfg);
 	struct node_credentials cred = {0};
 	struct node_storage st = {0};
-	struct node_ops ops = {t,	   cb_publish,	  cb_subscribe, cb_unsubscribe,
-			       cb_deliver, cb_wall_clock, cb_log,	cb_persist};
 	uint64_t now_unix;
 	uint32_t ns;
 
@@ -111,7 +56,6 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 	t->legacy = cfg->legacy;
 	t->legacy_addr = cfg->legacy_addr;
 	t->legacy_prefix_len = cfg->legacy_prefix_len;
-	t->port = port;
 	if (cfg->legacy) {
 		cred.legacy_password = cfg->legacy_password;
 		cred.legacy_password_len = strlen(cfg->legacy_password);
@@ -139,7 +83,7 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 	st.batch_mem = t->batch;
 	st.batch_size = sizeof(t->batch);
 	st.n_batches = 1;
-	if (node_init(&t->node, &set, &cred, &st, &ops, now_ms) != 0)
+	if (node_init(&t->node, &set, &cred, &st, port, now_ms) != 0)
 		return -1;
 	if (cfg->legacy) {
 		char a[NETADDR_STR_MAX];
@@ -150,19 +94,19 @@ int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struc
 
 			snprintf(line, sizeof(line), "legacy MQTT_VPN mode, address %s/%u", a,
 				 cfg->legacy_prefix_len);
-			port->log(port->ctx, line);
+			port->log(port->ctx, NODE_LOG_INFO, line);
 		}
 		return 0;
 	}
 	if (port->wall_clock(port->ctx, &now_unix, &ns) && now_unix >= t->node.id.cert.not_after &&
 	    port->log)
-		port->log(port->ctx, "warning: our node certificate has expired");
+		port->log(port->ctx, NODE_LOG_WARN, "our node certificate has expired");
 	if (port->log) {
 		char line[128];
 
 		snprintf(line, sizeof(line), "node %s, %u address(es), secure mode",
 			 t->node.id.cert.name, t->node.id.cert.n_addrs);
-		port->log(port->ctx, line);
+		port->log(port->ctx, NODE_LOG_INFO, line);
 	}
 	return 0;
 }

@@ -2,7 +2,11 @@
  * policy and fixed-size storage, no allocation at all, so that it fits a microcontroller (docs in
  * firmware/README.md "Memory"). The node behaviour (handshakes, timers, queues, directory,
  * certificate rules) is the engine's, the same code the Linux agent runs; this file only holds
- * the device's settings and adapts the port (fw_port.h) to the engine's callbacks.
+ * the device's settings and storage. The port (ESP-IDF: esp-mqtt, lwIP, SNTP, NVS; the Linux host
+ * port: libmosquitto, Debian's lwIP) is the engine's own callback table, struct node_ops: its
+ * functions are called with the port's lock held (below), so they must not call back into the
+ * tunnel, nor block for long (queue, don't wait). Randomness is libsodium's randombytes_buf, which
+ * the ESP-IDF libsodium component backs with esp_random (the hardware RNG).
  *
  * The device's policy (struct node_settings): the directory looked up on demand (subscribe
  * <p>/cert/<dst> while a packet waits), a full peer table evicts the least recently used peer,
@@ -24,7 +28,6 @@
 
 #include "cert.h"
 #include "bundle.h"
-#include "fw_port.h"
 #include "node.h"
 #include "proto.h"
 #include "topic.h"
@@ -79,7 +82,6 @@ struct fw_tunnel {
 	bool legacy;
 	struct netaddr legacy_addr;
 	uint8_t legacy_prefix_len;
-	const struct fw_port *port;
 	struct node node;
 	/* the engine's storage: a device is either secure or legacy, never both */
 	union {
@@ -99,7 +101,7 @@ struct fw_tunnel {
 /* Sets t up from cfg and the bundle (secure mode needs its node certificate, key and network CA;
  * legacy mode ignores them). Returns 0, or -1 after logging why (bad certificate or key). */
 int fw_tunnel_init(struct fw_tunnel *t, const struct fw_config *cfg, const struct bundle *b,
-		   const struct fw_port *port, uint64_t now_ms);
+		   const struct node_ops *port, uint64_t now_ms);
 /* A VPN revocation list the port kept (NVS) or found in the bundle: adopted when newer than the
  * one held (node_revocation_offer). Returns REVOCATION_NEWER, REVOCATION_SAME or an error. */
 int fw_tunnel_offer_revocation(struct fw_tunnel *t, const uint8_t *list, size_t len,

@@ -97,15 +97,17 @@ static bool port_wall_clock(void *ctx, uint64_t *sec, uint32_t *ns)
 	return true;
 }
 
-static void port_log(void *ctx, const char *line)
+static void port_log(void *ctx, enum node_log_level level, const char *line)
 {
+	static const char *const prefix[] = {"debug: ", "", "warning: ", "error: "};
+
 	(void)ctx;
-	log_line(line);
+	fprintf(stderr, "mqttip-device: %s%s\n", prefix[level], line);
 }
 
 static int port_persist(void *ctx, const uint8_t *list, size_t len);
 
-static const struct fw_port device_port = {
+static const struct node_ops device_port = {
     .publish = port_publish,
     .subscribe = port_subscribe,
     .unsubscribe = port_unsubscribe,

@@ -79,10 +79,10 @@ static bool fake_clock(void *ctx, uint64_t *sec, uint32_t *ns)
 	return true;
 }
 
-static struct fw_port port_a = {&dev_a,	      fake_publish, fake_subscribe, fake_unsubscribe,
-				fake_deliver, fake_clock,   NULL,	    NULL};
-static struct fw_port port_b = {&dev_b,	      fake_publish, fake_subscribe, fake_unsubscribe,
-				fake_deliver, fake_clock,   NULL,	    NULL};
+static struct node_ops port_a = {&dev_a,       fake_publish, fake_subscribe, fake_unsubscribe,
+				 fake_deliver, fake_clock,   NULL,	     NULL};
+static struct node_ops port_b = {&dev_b,       fake_publish, fake_subscribe, fake_unsubscribe,
+				 fake_deliver, fake_clock,   NULL,	     NULL};
 
 static void identity(struct bundle *b, const uint8_t ca_sk[64], const uint8_t ca_pk[32],
 		     const char *name, const char *addr, uint8_t key_byte)

@@ -28,7 +28,7 @@ struct msg {
 
 struct device {
 	struct fw_tunnel t;
-	struct fw_port port;
+	struct node_ops port;
 	char subs[MAX_SUBS][TOPIC_MAX];
 	int n_subs;
 	uint8_t delivered[8][MQTTIP_MAX_IP_PACKET];
@@ -157,9 +157,10 @@ static bool fake_clock(void *ctx, uint64_t *sec, uint32_t *ns)
 	return d->clock_set;
 }
 
-static void fake_log(void *ctx, const char *line)
+static void fake_log(void *ctx, enum node_log_level level, const char *line)
 {
 	(void)ctx;
+	(void)level;
 	if (!quiet)
 		fprintf(stderr, "log: %s\n", line);
 }
@@ -222,7 +223,7 @@ static void start_gateway(int i, const char *name, const char *addr, const char 
 	struct bundle b;
 
 	memset(d, 0, sizeof(*d));
-	d->port = (struct fw_port){
+	d->port = (struct node_ops){
 	    d,	      fake_publish, fake_subscribe, fake_unsubscribe, fake_deliver, fake_clock,
 	    fake_log, NULL};
 	d->clock_set = true;

@@ -160,13 +160,26 @@ static bool port_wall_clock(void *ctx, uint64_t *sec, uint32_t *ns)
 	return true;
 }
 
-static void port_log(void *ctx, const char *line)
+/* The engine's levels onto ESP-IDF's, so that esp_log_level_set filters them. */
+static void port_log(void *ctx, enum node_log_level level, const char *line)
 {
 	(void)ctx;
-	ESP_LOGI(TAG, "%s", line);
+	switch (level) {
+	case NODE_LOG_DEBUG:
+		ESP_LOGD(TAG, "%s", line);
+		break;
+	case NODE_LOG_INFO:
+		ESP_LOGI(TAG, "%s", line);
+		break;
+	case NODE_LOG_WARN:
+		ESP_LOGW(TAG, "%s", line);
+		break;
+	default:
+		ESP_LOGE(TAG, "%s", line);
+	}
 }
 
-static const struct fw_port device_port = {
+static const struct node_ops device_port = {
     .publish = port_publish,
     .subscribe = port_subscribe,
     .unsubscribe = port_unsubscribe,
