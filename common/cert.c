@@ -2,6 +2,7 @@
  * One validation routine serves both directions, so the encoder can only produce what the decoder
  * accepts, and every accepted certificate has exactly one encoding. */
 #include "cert.h"
+#include "bytes.h"
 
 #include <string.h>
 
@@ -180,23 +181,6 @@ static bool cert_fields_valid(const struct cert *c, size_t name_len)
 	return c->not_before < c->not_after;
 }
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static size_t put_prefix(uint8_t *out, const struct cert_prefix *p)
 {
 	size_t n = addr_len(p->addr.family);
@@ -245,9 +229,9 @@ int cert_encode_sign(struct cert *c, const uint8_t ca_secret[64], uint8_t *out, 
 		off += put_prefix(out + off, &c->routes[i]);
 	memcpy(out + off, c->x25519_public, MQTTIP_KEY_LEN);
 	off += MQTTIP_KEY_LEN;
-	put_u64(out + off, c->not_before);
-	put_u64(out + off + 8, c->not_after);
-	put_u64(out + off + 16, c->serial);
+	store_be64(out + off, c->not_before);
+	store_be64(out + off + 8, c->not_after);
+	store_be64(out + off + 16, c->serial);
 	off += 3 * CERT_TIME_LEN;
 	/* libsodium's Ed25519 secret key is seed || public key */
 	cert_ca_key_id(ca_secret + crypto_sign_SECRETKEYBYTES - crypto_sign_PUBLICKEYBYTES,
@@ -317,9 +301,9 @@ static int decode_fields(const uint8_t *buf, size_t len, struct cert *out)
 
 	memcpy(out->x25519_public, buf + off, MQTTIP_KEY_LEN);
 	off += MQTTIP_KEY_LEN;
-	out->not_before = get_u64(buf + off);
-	out->not_after = get_u64(buf + off + 8);
-	out->serial = get_u64(buf + off + 16);
+	out->not_before = load_be64(buf + off);
+	out->not_after = load_be64(buf + off + 8);
+	out->serial = load_be64(buf + off + 16);
 	off += 3 * CERT_TIME_LEN;
 	memcpy(out->ca_key_id, buf + off, MQTTIP_CERT_KEY_ID_LEN);
 	off += MQTTIP_CERT_KEY_ID_LEN;

@@ -1,5 +1,6 @@
 /* handshake.c - see handshake.h for the message layouts and the order of the checks. */
 #include "handshake.h"
+#include "bytes.h"
 
 #include <string.h>
 
@@ -43,19 +44,6 @@ const char *handshake_strerror(int err)
 	}
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int handshake_message_type(const uint8_t *msg, size_t len)
 {
 	return len ? msg[0] : -1;
@@ -65,7 +53,7 @@ int handshake_sender_index(const uint8_t *msg, size_t len, uint32_t *index)
 {
 	if (len < HEADER_LEN || (msg[0] != MQTTIP_MSG_INITIATION && msg[0] != MQTTIP_MSG_RESPONSE))
 		return -1;
-	*index = get_le32(msg + 4);
+	*index = load_le32(msg + 4);
 	return 0;
 }
 
@@ -73,7 +61,7 @@ int handshake_receiver_index(const uint8_t *msg, size_t len, uint32_t *index)
 {
 	if (len < RESPONSE_HDR_LEN || msg[0] != MQTTIP_MSG_RESPONSE)
 		return -1;
-	*index = get_le32(msg + 8);
+	*index = load_le32(msg + 8);
 	return 0;
 }
 
@@ -142,7 +130,7 @@ static void write_header(uint8_t *out, uint8_t type, uint32_t sender_index)
 	out[1] = MQTTIP_PROTOCOL_VERSION;
 	out[2] = 0;
 	out[3] = 0;
-	put_le32(out + 4, sender_index);
+	store_le32(out + 4, sender_index);
 }
 
 static bool header_ok(const uint8_t *msg, uint8_t type)
@@ -334,7 +322,7 @@ int handshake_initiation_consume(struct handshake *hs, const struct handshake_lo
 	sodium_memzero(payload, sizeof(payload));
 	hs->state = HANDSHAKE_INITIATION_CONSUMED;
 	hs->is_initiator = false;
-	hs->remote_index = get_le32(msg + 4);
+	hs->remote_index = load_le32(msg + 4);
 	hs->initiator_addr = *peer_addr;
 	hs->responder_addr = *self_addr;
 	return HANDSHAKE_OK;
@@ -373,7 +361,7 @@ int handshake_response_create(struct handshake *hs, const uint8_t *psk, uint32_t
 		return HANDSHAKE_ERR_INVALID;
 	}
 	write_header(out, MQTTIP_MSG_RESPONSE, sender_index);
-	put_le32(out + 8, hs->remote_index);
+	store_le32(out + 8, hs->remote_index);
 	handshake_mac1_write(out, total, hs->noise.rs);
 
 	keypair_from_split(kp, &c2, &c1, sender_index, hs->remote_index, false, now_ms);
@@ -399,7 +387,7 @@ int handshake_response_consume(struct handshake *hs, const uint8_t *msg, size_t 
 	if (len < MQTTIP_RESPONSE_MIN_LEN || len > MQTTIP_RESPONSE_MAX_LEN ||
 	    !header_ok(msg, MQTTIP_MSG_RESPONSE))
 		return HANDSHAKE_ERR_MALFORMED;
-	if (get_le32(msg + 8) != hs->local_index)
+	if (load_le32(msg + 8) != hs->local_index)
 		return HANDSHAKE_ERR_INDEX;
 	if (!handshake_mac1_ok(msg, len, hs->local_static_public))
 		return HANDSHAKE_ERR_MAC1;
@@ -420,7 +408,7 @@ int handshake_response_consume(struct handshake *hs, const uint8_t *msg, size_t 
 		sodium_memzero(&trial, sizeof(trial));
 		return HANDSHAKE_ERR_INVALID;
 	}
-	keypair_from_split(kp, &c1, &c2, hs->local_index, get_le32(msg + 4), true, now_ms);
+	keypair_from_split(kp, &c1, &c2, hs->local_index, load_le32(msg + 4), true, now_ms);
 	memcpy(ext_out, payload, payload_len);
 	*ext_len_out = payload_len;
 	noise_cipher_wipe(&c1);

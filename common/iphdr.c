@@ -1,14 +1,10 @@
 /* iphdr.c - fixed IPv4/IPv6 header checks (see iphdr.h). */
 #include "iphdr.h"
+#include "bytes.h"
 
 #include <string.h>
 
 #define IPV6_NEXT_HOP_BY_HOP 0
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static int parse_v4(const uint8_t *pkt, size_t len, struct iphdr_info *out)
 {
@@ -21,7 +17,7 @@ static int parse_v4(const uint8_t *pkt, size_t len, struct iphdr_info *out)
 		return IPHDR_ERR_IHL;
 	if (header_len > len)
 		return IPHDR_ERR_TRUNCATED;
-	total_len = be16(pkt + 2);
+	total_len = load_be16(pkt + 2);
 	if (total_len < header_len)
 		return IPHDR_ERR_TOTAL_LEN;
 	if (total_len > len)
@@ -43,7 +39,7 @@ static int parse_v6(const uint8_t *pkt, size_t len, struct iphdr_info *out)
 
 	if (len < IPHDR_V6_LEN)
 		return IPHDR_ERR_SHORT;
-	payload_len = be16(pkt + 4);
+	payload_len = load_be16(pkt + 4);
 	if (payload_len == 0 && pkt[6] == IPV6_NEXT_HOP_BY_HOP)
 		return IPHDR_ERR_JUMBOGRAM;
 	if (payload_len > UINT16_MAX - IPHDR_V6_LEN)

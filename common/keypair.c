@@ -1,6 +1,7 @@
 /* keypair.c - transport message seal/open (PROTOCOL.md "Transport messages") and the per-keypair
  * timer and counter rules (PROTOCOL.md "Timers"). */
 #include "keypair.h"
+#include "bytes.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -43,30 +44,6 @@ const char *keypair_strerror(int err)
 	default:
 		return "unknown error";
 	}
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void store_le64(uint8_t *p, uint64_t v)
-{
-	store_le32(p, (uint32_t)v);
-	store_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* A clock that reads earlier than the keypair's birth counts as age 0: the caller's monotonic

@@ -2,6 +2,7 @@
  * (see revocation.h). Entries are kept sorted in the encoding itself, so a decoded list needs no
  * index: lookups binary-search the signed bytes. */
 #include "revocation.h"
+#include "bytes.h"
 
 #include <string.h>
 
@@ -42,28 +43,6 @@ const char *revocation_strerror(int err)
 	default:
 		return "unknown revocation list error";
 	}
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
 /* Bytes of the entries, or 0 when they cannot fit (also guards the multiplication). */
@@ -113,14 +92,14 @@ int revocation_encode_sign(uint64_t version, uint64_t issued_at, const uint64_t 
 	/* libsodium's Ed25519 secret key is seed || public key */
 	cert_ca_key_id(ca_secret + crypto_sign_SECRETKEYBYTES - crypto_sign_PUBLICKEYBYTES,
 		       out + REV_OFF_KEY_ID);
-	put_u64(out + REV_OFF_VERSION, version);
-	put_u64(out + REV_OFF_ISSUED, issued_at);
+	store_be64(out + REV_OFF_VERSION, version);
+	store_be64(out + REV_OFF_ISSUED, issued_at);
 	out[REV_OFF_COUNTS] = (uint8_t)(n_serials >> 8);
 	out[REV_OFF_COUNTS + 1] = (uint8_t)n_serials;
 	out[REV_OFF_COUNTS + 2] = (uint8_t)(n_keys >> 8);
 	out[REV_OFF_COUNTS + 3] = (uint8_t)n_keys;
 	for (size_t i = 0; i < n_serials; i++, off += MQTTIP_REVOCATION_SERIAL_LEN)
-		put_u64(out + off, serials[i]);
+		store_be64(out + off, serials[i]);
 	for (size_t i = 0; i < n_keys; i++, off += MQTTIP_KEY_LEN)
 		memcpy(out + off, keys[i], MQTTIP_KEY_LEN);
 	crypto_sign_detached(out + off, NULL, out, off, ca_secret);
@@ -142,18 +121,18 @@ static int decode_fields(const uint8_t *buf, size_t len, struct head *out)
 	    memcmp(buf, MQTTIP_REVOCATION_MAGIC, REV_MAGIC_LEN) != 0 ||
 	    buf[REV_OFF_FORMAT] != MQTTIP_REVOCATION_FORMAT)
 		return REVOCATION_ERR_MALFORMED;
-	n_serials = get_u16(buf + REV_OFF_COUNTS);
-	n_keys = get_u16(buf + REV_OFF_COUNTS + 2);
+	n_serials = load_be16(buf + REV_OFF_COUNTS);
+	n_keys = load_be16(buf + REV_OFF_COUNTS + 2);
 	body = entries_len(n_serials, n_keys);
 	/* the counts must account for every byte between header and signature */
 	if ((body == 0 && (n_serials || n_keys)) || len != MQTTIP_REVOCATION_MIN_LEN + body)
 		return REVOCATION_ERR_MALFORMED;
-	out->version = get_u64(buf + REV_OFF_VERSION);
+	out->version = load_be64(buf + REV_OFF_VERSION);
 	if (out->version == 0)
 		return REVOCATION_ERR_MALFORMED;
 	s = buf + MQTTIP_REVOCATION_HEADER_LEN;
 	for (size_t i = 1; i < n_serials; i++) {
-		if (get_u64(s + (i - 1) * 8) >= get_u64(s + i * 8))
+		if (load_be64(s + (i - 1) * 8) >= load_be64(s + i * 8))
 			return REVOCATION_ERR_MALFORMED;
 	}
 	k = s + n_serials * MQTTIP_REVOCATION_SERIAL_LEN;
@@ -162,7 +141,7 @@ static int decode_fields(const uint8_t *buf, size_t len, struct head *out)
 		    0)
 			return REVOCATION_ERR_MALFORMED;
 	}
-	out->issued_at = get_u64(buf + REV_OFF_ISSUED);
+	out->issued_at = load_be64(buf + REV_OFF_ISSUED);
 	out->n_serials = (uint16_t)n_serials;
 	out->n_keys = (uint16_t)n_keys;
 	return REVOCATION_OK;
@@ -259,8 +238,8 @@ void revocation_set_version(struct revocation *r, uint64_t version)
 
 uint64_t revocation_serial_at(const struct revocation *list, size_t i)
 {
-	return get_u64(list->bytes + MQTTIP_REVOCATION_HEADER_LEN +
-		       i * MQTTIP_REVOCATION_SERIAL_LEN);
+	return load_be64(list->bytes + MQTTIP_REVOCATION_HEADER_LEN +
+			 i * MQTTIP_REVOCATION_SERIAL_LEN);
 }
 
 const uint8_t *revocation_key_at(const struct revocation *list, size_t i)

@@ -1,17 +1,16 @@
 /* fw_outbox.h - MQTT operations (publish, subscribe, unsubscribe) queued by the app for a port
  * that must not call its MQTT client with the app's lock held: on ESP-IDF, esp-mqtt runs the
  * event handler (which takes the app's lock) with its own API lock held, so a thread holding the
- * app's lock must never wait for esp-mqtt. The port's publish functions (struct node_ops) push here; a task drains
- * the outbox into the client without the app's lock.
- * A byte ring of records (FIFO, no allocation), each kept in one piece: a record that does not fit
- * before the end of the ring starts again at its beginning. So the draining task hands the client
- * a record where it lies instead of copying it out: fw_outbox_peek() under the app's lock, the
- * client call without it, fw_outbox_release() under the lock again; pushes in between write only
- * free space, never the record being sent.
- * Sized for what the app publishes at once (firmware/README.md "Memory"): two transport messages
- * of a packet of the netif's MTU (a TCP burst from lwIP's thread, which runs before the draining
- * task), or the largest message, a revocation list, beside subscriptions and handshake messages.
- * Not thread-safe: push, peek and release under the app's lock. */
+ * app's lock must never wait for esp-mqtt. The port's publish functions (struct node_ops) push
+ * here; a task drains the outbox into the client without the app's lock. A byte ring of records
+ * (FIFO, no allocation), each kept in one piece: a record that does not fit before the end of the
+ * ring starts again at its beginning. So the draining task hands the client a record where it lies
+ * instead of copying it out: fw_outbox_peek() under the app's lock, the client call without it,
+ * fw_outbox_release() under the lock again; pushes in between write only free space, never the
+ * record being sent. Sized for what the app publishes at once (firmware/README.md "Memory"): two
+ * transport messages of a packet of the netif's MTU (a TCP burst from lwIP's thread, which runs
+ * before the draining task), or the largest message, a revocation list, beside subscriptions and
+ * handshake messages. Not thread-safe: push, peek and release under the app's lock. */
 #ifndef MQTTIP_FW_OUTBOX_H
 #define MQTTIP_FW_OUTBOX_H
 
