@@ -32,10 +32,15 @@ DEV_ADDR=10.77.0.9
 "$MQTTIP" pki issue "$LAB_DIR/pki" dev --addr "$DEV_ADDR" --addr fd77::9 >/dev/null
 lab_broker_start
 
+# libfaketime is preloaded, so in a sanitizer build ASan's runtime is not first in the library
+# list: tell ASan that is fine (as pki_deploy.sh does).
+SKEW_ENV=(env FAKETIME_DONT_FAKE_MONOTONIC=1
+	"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+
 # dev_up [faketime offset]: the device in node 3's namespace (its own lwIP stack is in-process).
 dev_up() {
 	local pre=()
-	[ -z "${1:-}" ] || pre=(env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$1")
+	[ -z "${1:-}" ] || pre=("${SKEW_ENV[@]}" faketime -f "$1")
 	dev_start dev ip netns exec "$(lab_ns 3)" "${pre[@]}" "$DEVICE" \
 		--bundle "$LAB_DIR/pki/nodes/dev/dev.bundle" \
 		--broker "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT"
@@ -71,7 +76,7 @@ wait_reach() {
 # agent_start_skewed I OFFSET: node I's agent with its wall clock moved by OFFSET (faketime -f).
 agent_start_skewed() {
 	local i=$1 off=$2 nd="$LAB_DIR/pki/nodes/node$1"
-	ip netns exec "$(lab_ns "$i")" env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$off" \
+	ip netns exec "$(lab_ns "$i")" "${SKEW_ENV[@]}" faketime -f "$off" \
 		"$MQTTIP" up --bundle "$nd/node$i.bundle" -b "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT" \
 		-i mqttip0 --status-socket "$(lab_sock "$i")" --state-file "$LAB_DIR/node$i.state" \
 		>>"$LAB_DIR/node$i.log" 2>&1 &
