@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
@@ -509,8 +509,9 @@ static void hint_other_namespaces(const char *ifname)
 	closedir(dir);
 }
 
-static void status_usage(FILE *f)
+static void status_usage(FILE *f, const void *ctx)
 {
+	(void)ctx;
 	fprintf(f, "Usage: mqttip status [-i IFNAME | --socket PATH] [--json]\n"
 		   "Shows the running tunnel of IFNAME (default mqttip0): broker, peers, "
 		   "handshakes, traffic, drops.\n");
@@ -525,6 +526,8 @@ int cmd_status(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli c = {
+	    .command = "status", .usage = status_usage, .shortopts = ":i:h", .longopts = opts};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *ifname = "mqttip0", *path = NULL;
 	char def[CONFIG_PATH_MAX], buf[4096];
@@ -532,9 +535,8 @@ int cmd_status(int argc, char **argv)
 	int opt, fd;
 	ssize_t n;
 
-	opterr = 0;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
+	cli_begin(&c, argc, argv);
+	while ((opt = cli_next(&c)) != CLI_END) {
 		switch (opt) {
 		case 'i':
 			ifname = optarg;
@@ -545,29 +547,21 @@ int cmd_status(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			status_usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "mqttip status: unknown option '%s'\n", argv[optind - 1]);
-			status_usage(stderr);
-			return MQTTIP_EXIT_USAGE;
+			return cli_exit_status(opt);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "mqttip status: unexpected argument '%s'\n", argv[optind]);
+	if (cli_arguments(&c, 0, 0, "") == CLI_BAD)
 		return MQTTIP_EXIT_USAGE;
-	}
 	if (!path) {
 		if (statuspath_default(ifname, def, sizeof(def))) {
-			fprintf(stderr, "mqttip status: interface name too long\n");
-			return MQTTIP_EXIT_USAGE;
+			return cli_value_error(&c, "interface name '%s' too long", ifname);
 		}
 		path = def;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "mqttip status: socket path too long\n");
-		return MQTTIP_EXIT_USAGE;
+		return cli_value_error(&c, "socket path too long (at most %zu bytes)",
+				       sizeof(sa.sun_path) - 1);
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

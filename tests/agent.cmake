@@ -42,6 +42,7 @@ pkg_check_modules(AGENT_UV REQUIRED IMPORTED_TARGET libuv)
 find_package(OpenSSL 3 REQUIRED)
 mqttip_unit_test(test_agent_config
 	SOURCES unit/test_agent_config.c ${CMAKE_SOURCE_DIR}/agent/config.c
+		${CMAKE_SOURCE_DIR}/agent/cli.c
 		${CMAKE_SOURCE_DIR}/agent/broker.c ${CMAKE_SOURCE_DIR}/agent/log.c
 		${CMAKE_SOURCE_DIR}/agent/statuspath.c
 	LIBS mqttip_netaddr mqttip_topic PkgConfig::SODIUM PkgConfig::AGENT_MOSQUITTO
