@@ -76,6 +76,7 @@ usr/share/doc/mqttip/AGENT.md
 usr/share/doc/mqttip/PKI.md
 usr/share/doc/mqttip/PROTOCOL.md
 usr/share/doc/mqttip/README.md
+usr/share/doc/mqttip/SCALING.md
 usr/share/doc/mqttip/SECURITY.md
 usr/share/doc/mqttip/STATUS.md
 usr/share/doc/mqttip/changelog.gz
