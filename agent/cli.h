@@ -4,7 +4,7 @@
  * stderr, nothing on stdout, exit status MQTTIP_EXIT_USAGE (2):
  *
  *   mqttip pki issue: unknown option '--adress'
- *   Usage: mqttip pki issue DIR NAME [--addr V]... ...       (the Usage lines of its --help)
+ *   Usage: mqttip pki issue DIR NAME [--addr ADDR[/LEN]]... ...  (the Usage lines of --help)
  *   Try 'mqttip help pki issue' or 'man mqttip-pki-issue'.
  *
  * the first line being one of "unknown option '--x'" / "unknown option '-x'", "option '--x' is

@@ -58,7 +58,7 @@ static int help(int argc, char **argv)
 	const struct command *cmd;
 	char *args[4];
 
-	if (argc == 1) {
+	if (argc == 1 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout, NULL);
 		return 0;
 	}

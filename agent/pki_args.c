@@ -47,8 +47,12 @@ enum pki_args_result pki_args_parse(struct pki_command_line *cl, int argc, char 
 	size_t n = 0;
 	int opt, n_args;
 
-	if (cl->n_flags > PKI_ARGS_MAX_FLAGS || cl->n_positional > 4)
-		return PKI_ARGS_BAD; /* a table this parser was not made for */
+	if (cl->n_flags > PKI_ARGS_MAX_FLAGS || cl->n_positional > 4) {
+		fprintf(stderr,
+			"%s: internal error: more flags or arguments than pki_args.h allows\n",
+			cl->command);
+		return PKI_ARGS_BAD;
+	}
 	for (size_t i = 0; i < cl->n_flags; i++)
 		longopts[n++] = (struct option){
 		    cl->flags[i].name + 2, cl->flags[i].value ? required_argument : no_argument,
