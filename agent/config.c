@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "broker.h"
+#include "cli.h"
 #include "log.h"
 
 #include <errno.h>
@@ -342,8 +343,9 @@ int config_load_file(struct config *c, const char *path, char *err, size_t cap)
 	return rc;
 }
 
-void config_usage(FILE *out)
+void config_usage(FILE *out, const void *ctx)
 {
+	(void)ctx;
 	fprintf(
 	    out,
 	    "Usage: mqttip up [-c FILE] [flags]\n"
@@ -411,18 +413,11 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		if (opt == 'h') {
-			config_usage(stdout);
+			config_usage(stdout, NULL);
 			return CONFIG_HELP;
 		}
-		if (opt == '?') {
-			if (optopt)
-				set_error(err, cap, "unknown option '-%c'", optopt);
-			else
-				set_error(err, cap, "unknown option '%s'", argv[optind - 1]);
-			return CONFIG_USAGE;
-		}
-		if (opt == ':') {
-			set_error(err, cap, "option '%s' needs a value", argv[optind - 1]);
+		if (opt == '?' || opt == ':') {
+			cli_describe(opt, argc, argv, longopts, err, cap);
 			return CONFIG_USAGE;
 		}
 		if (opt == 'c') {
@@ -435,7 +430,7 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 	}
 	if (optind < argc) {
 		set_error(err, cap, "unexpected argument '%s'", argv[optind]);
-		return CONFIG_ERROR;
+		return CONFIG_USAGE;
 	}
 	if (c->config_file[0] && config_load_file(c, c->config_file, err, cap))
 		return access(c->config_file, R_OK) ? CONFIG_FILE_ERROR : CONFIG_ERROR;

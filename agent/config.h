@@ -69,7 +69,8 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 /* Fills the values that depend on others (status socket path); checks required keys, the broker
  * URLs and the settings that constrain each other. */
 int config_finish(struct config *c, char *err, size_t cap);
-void config_usage(FILE *out);
+/* The text of `mqttip up --help` (ctx unused: the shape of struct cli's usage, cli.h). */
+void config_usage(FILE *out, const void *ctx);
 /* Wipes the secrets (passwords). */
 void config_wipe(struct config *c);
 

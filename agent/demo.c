@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "demo.h"
 
@@ -27,8 +28,9 @@ struct demo_options {
 	const char *name, *plugin;
 };
 
-static void demo_usage(FILE *out)
+static void demo_usage(FILE *out, const void *ctx)
 {
+	(void)ctx;
 	fprintf(out,
 		"Usage: mqttip demo [--keep] [--nodes N] [--seconds S] [--name NAME]\n"
 		"                   [--plugin FILE]\n"
@@ -52,13 +54,6 @@ static void demo_usage(FILE *out)
 		"Exit status: 0 every check passed, 1 a step failed, 2 bad command line,\n"
 		"130 interrupted.\n",
 		DEMO_NAME_MAX, DEMO_PLUGIN, MQTTIP_INSTALLED_PLUGIN);
-}
-
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "mqttip demo: %s '%s'\n", what, arg);
-	demo_usage(stderr);
-	return MQTTIP_EXIT_USAGE;
 }
 
 static bool parse_number(const char *text, unsigned long min, unsigned long max, unsigned long *out)
@@ -87,59 +82,64 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-static bool flag_is(const char *arg, size_t name_len, const char *flag)
-{
-	return name_len == strlen(flag) && !strncmp(arg, flag, name_len);
-}
-
-/* 0: options set; 1: help shown; else the usage exit status. */
+/* -1: options set, go on; else the exit status (help shown, or a usage error said). */
 static int parse_args(struct demo_options *o, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value = NULL;
-		const char *eq = strchr(arg, '=');
-		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-		bool with_value = flag_is(arg, len, "--nodes") || flag_is(arg, len, "--seconds") ||
-				  flag_is(arg, len, "--name") || flag_is(arg, len, "--plugin");
+	enum { O_KEEP = 1000, O_DOWN, O_NODES, O_SECONDS, O_NAME, O_PLUGIN };
+	static const struct option opts[] = {
+	    {"keep", no_argument, NULL, O_KEEP},
+	    {"down", no_argument, NULL, O_DOWN},
+	    {"nodes", required_argument, NULL, O_NODES},
+	    {"seconds", required_argument, NULL, O_SECONDS},
+	    {"name", required_argument, NULL, O_NAME},
+	    {"plugin", required_argument, NULL, O_PLUGIN},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli c = {
+	    .command = "demo", .usage = demo_usage, .shortopts = ":h", .longopts = opts};
+	int opt;
 
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			demo_usage(stdout);
-			return 1;
-		}
-		if (!with_value && strcmp(arg, "--keep") && strcmp(arg, "--down"))
-			return usage_error("unknown flag or argument", arg);
-		if (with_value) {
-			if (eq)
-				value = eq + 1;
-			else if (i + 1 < argc)
-				value = argv[++i];
-			else
-				return usage_error("missing value after", arg);
-		}
-		if (!strcmp(arg, "--keep")) {
+	cli_begin(&c, argc, argv);
+	while ((opt = cli_next(&c)) != CLI_END) {
+		switch (opt) {
+		case O_KEEP:
 			o->keep = true;
-		} else if (!strcmp(arg, "--down")) {
+			break;
+		case O_DOWN:
 			o->down = true;
-		} else if (flag_is(arg, len, "--nodes")) {
-			if (!parse_number(value, 2, 3, &o->nodes))
-				return usage_error("--nodes must be 2 or 3, not", value);
-		} else if (flag_is(arg, len, "--seconds")) {
-			if (!parse_number(value, 1, 60, &o->seconds))
-				return usage_error("--seconds must be 1..60, not", value);
-		} else if (flag_is(arg, len, "--name")) {
-			if (!valid_name(value))
-				return usage_error(
-				    "--name must be a-z 0-9 '-', starting with a letter, "
-				    "at most 20 characters, not",
-				    value);
-			o->name = value;
-		} else {
-			o->plugin = value;
+			break;
+		case O_NODES:
+			if (!parse_number(optarg, 2, 3, &o->nodes))
+				return cli_value_error(&c, "--nodes must be 2 or 3, not '%s'",
+						       optarg);
+			break;
+		case O_SECONDS:
+			if (!parse_number(optarg, 1, 60, &o->seconds))
+				return cli_value_error(&c, "--seconds must be 1..60, not '%s'",
+						       optarg);
+			break;
+		case O_NAME:
+			if (!valid_name(optarg))
+				return cli_value_error(
+				    &c,
+				    "--name must be a-z 0-9 '-', starting with a "
+				    "letter, at most %d characters, not '%s'",
+				    DEMO_NAME_MAX, optarg);
+			o->name = optarg;
+			break;
+		case O_PLUGIN:
+			o->plugin = optarg;
+			break;
+		default:
+			return cli_exit_status(opt);
 		}
 	}
+	if (cli_arguments(&c, 0, 0, "") == CLI_BAD)
+		return MQTTIP_EXIT_USAGE;
 	if (o->down && o->keep)
-		return usage_error("--down and --keep exclude each other:", "--keep");
-	return 0;
+		return cli_usage_error(&c, "--down and --keep exclude each other");
+	return -1;
 }
 
 /* The running binary (/proc/self/exe) into self, its directory into dir. */
@@ -176,9 +176,7 @@ int cmd_demo(int argc, char **argv)
 	char dir[PATH_MAX], self[PATH_MAX], script[PATH_MAX], plugin[PATH_MAX], number[24];
 	int rc = parse_args(&o, argc, argv);
 
-	if (rc == 1)
-		return 0;
-	if (rc != 0)
+	if (rc >= 0)
 		return rc;
 	if (geteuid() != 0) {
 		fprintf(stderr, "mqttip demo: needs root (network namespaces, TUN devices, "

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "pki.h"
 
@@ -22,8 +23,9 @@ static const struct pki_subcommand {
     {"verify", pki_verify, "DIR FILE"},
 };
 
-static void pki_usage(FILE *out)
+static void pki_usage(FILE *out, const void *ctx)
 {
+	(void)ctx;
 	fprintf(out, "Usage:\n");
 	for (size_t i = 0; i < sizeof(pki_subcommands) / sizeof(pki_subcommands[0]); i++)
 		fprintf(out, "  mqttip pki %s %s\n", pki_subcommands[i].name,
@@ -34,19 +36,24 @@ static void pki_usage(FILE *out)
 
 int cmd_pki(int argc, char **argv)
 {
-	if (argc < 2) {
-		pki_usage(stderr);
-		return MQTTIP_EXIT_USAGE;
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli c = {
+	    .command = "pki", .usage = pki_usage, .shortopts = "+:h", .longopts = longopts};
+	int opt;
+
+	cli_begin(&c, argc, argv);
+	while ((opt = cli_next(&c)) != CLI_END) {
+		if (opt == CLI_HELP || opt == CLI_BAD)
+			return cli_exit_status(opt);
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		pki_usage(stdout);
-		return 0;
-	}
+	if (optind >= argc)
+		return cli_usage_error(&c, "missing SUBCOMMAND");
 	for (size_t i = 0; i < sizeof(pki_subcommands) / sizeof(pki_subcommands[0]); i++) {
-		if (!strcmp(argv[1], pki_subcommands[i].name))
-			return pki_subcommands[i].run(argc - 1, argv + 1);
+		if (!strcmp(argv[optind], pki_subcommands[i].name))
+			return pki_subcommands[i].run(argc - optind, argv + optind);
 	}
-	fprintf(stderr, "mqttip pki: unknown subcommand '%s'\n\n", argv[1]);
-	pki_usage(stderr);
-	return MQTTIP_EXIT_USAGE;
+	return cli_usage_error(&c, "unknown subcommand '%s'", argv[optind]);
 }

@@ -1,6 +1,7 @@
-/* pki_args.h - the command line of one pki subcommand: positional arguments, then flags written
- * "--name VALUE", "--name=VALUE" or "--name" (switches), in any order, each repeatable up to its
- * own limit. Anything else is a usage error. */
+/* pki_args.h - the command line of one pki subcommand, described by a table: positional
+ * arguments and flags written "--name VALUE", "--name=VALUE" or "--name" (switches), in any order
+ * (getopt_long, cli.h), each repeatable up to its own limit, a value never empty. Anything else
+ * is a usage error in the style of cli.h; --help prints the usage the table makes. */
 #ifndef MQTTIP_PKI_ARGS_H
 #define MQTTIP_PKI_ARGS_H
 
@@ -8,11 +9,12 @@
 #include <stddef.h>
 
 #define PKI_FLAG_MAX_VALUES 16
+#define PKI_ARGS_MAX_FLAGS  16
 
 struct pki_flag {
-	const char *name; /* with the leading "--" */
-	bool takes_value;
-	size_t max; /* how often it may be given */
+	const char *name;  /* with the leading "--" */
+	const char *value; /* its value's name in the usage ("DIR"); NULL: a switch */
+	size_t max;	   /* how often it may be given */
 	const char *help;
 	const char *values[PKI_FLAG_MAX_VALUES]; /* filled by pki_args_parse */
 	size_t count;
@@ -30,10 +32,9 @@ struct pki_command_line {
 
 enum pki_args_result { PKI_ARGS_OK = 0, PKI_ARGS_HELP_SHOWN, PKI_ARGS_BAD };
 
+/* Fills the table's values and positional from argv[1..argc); prints the usage (HELP_SHOWN) or
+ * the usage error (BAD). */
 enum pki_args_result pki_args_parse(struct pki_command_line *cl, int argc, char **argv);
-/* Prints "COMMAND: MESSAGE" and the usage to stderr; returns the usage exit status. */
-int pki_args_usage_error(const struct pki_command_line *cl, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* Maps a parse result to the subcommand's exit status, or -1 to go on. */
 int pki_args_exit_status(enum pki_args_result r);
 

@@ -13,7 +13,7 @@
 #define PKI_DEFAULT_BROKER_DIR "/etc/mosquitto/mqttip"
 #define PKI_BROKER_DIR_FLAG                                                                        \
 	{                                                                                          \
-		.name = "--broker-dir", .takes_value = true, .max = 1,                             \
+		.name = "--broker-dir", .value = "DIR", .max = 1,                                  \
 		.help = "also write ca.crt, crl.pem, policy into the broker's directory "          \
 			"(e.g. " PKI_DEFAULT_BROKER_DIR "), keeping owner, group, mode"            \
 	}

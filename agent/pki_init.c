@@ -239,19 +239,19 @@ int pki_init(int argc, char **argv)
 {
 	struct pki_flag flags[] = {
 	    [F_NET] = {.name = "--net",
-		       .takes_value = true,
+		       .value = "PREFIX",
 		       .max = PKI_MAX_NETWORKS - 2,
 		       .help = "overlay network (default " DEFAULT_NET4 " and a random ULA /64)"},
 	    [F_SERVER_NAME] = {.name = "--server-name",
-			       .takes_value = true,
+			       .value = "NAME",
 			       .max = PKI_FLAG_MAX_VALUES,
 			       .help = "extra DNS name of the broker (localhost is always in)"},
 	    [F_SERVER_IP] = {.name = "--server-ip",
-			     .takes_value = true,
+			     .value = "ADDR",
 			     .max = PKI_FLAG_MAX_VALUES,
 			     .help = "extra IP address of the broker (127.0.0.1, ::1 always in)"},
 	    [F_DAYS] = {.name = "--days",
-			.takes_value = true,
+			.value = "N",
 			.max = 1,
 			.help = "validity of the CAs in days (default 3650)"},
 	};

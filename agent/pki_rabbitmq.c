@@ -128,13 +128,13 @@ int pki_rabbitmq(int argc, char **argv)
 {
 	struct pki_flag flags[] = {
 	    {"--prefix",
-	     true,
+	     "PREFIX",
 	     1,
 	     "topic prefix of the network (default " MQTTIP_TOPIC_PREFIX ")",
 	     {0},
 	     0},
-	    {"--vhost", true, 1, "RabbitMQ virtual host of mqtt.vhost (default /)", {0}, 0},
-	    {"--out", true, 1, "write the script to FILE (mode 0755) instead of stdout", {0}, 0},
+	    {"--vhost", "VHOST", 1, "RabbitMQ virtual host of mqtt.vhost (default /)", {0}, 0},
+	    {"--out", "FILE", 1, "write the script to FILE (mode 0755) instead of stdout", {0}, 0},
 	};
 	struct pki_command_line cl = {
 	    .command = "mqttip pki rabbitmq",

@@ -299,11 +299,10 @@ int pki_renew(int argc, char **argv)
 {
 	struct pki_flag flags[] = {
 	    [F_DAYS] = {.name = "--days",
-			.takes_value = true,
+			.value = "N",
 			.max = 1,
 			.help = "validity in days from now (default 365)"},
 	    [F_NEW_KEY] = {.name = "--new-key",
-			   .takes_value = false,
 			   .max = 1,
 			   .help = "new X25519 and ECDSA keys; the old ones are revoked"},
 	    [F_BROKER_DIR] = PKI_BROKER_DIR_FLAG,

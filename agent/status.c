@@ -1,11 +1,11 @@
-/* status.c - the daemon's status socket (server) and `mqttip status` (client); see status.h. */
+/* status.c - the daemon's status socket (server) and `mqttip status` (client); see status.h. The
+ * JSON document is status_json.c's. */
 #define _GNU_SOURCE
 #include "status.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "status_json.h"
 #include "statuspath.h"
 
 struct out {
@@ -61,78 +63,12 @@ static void out_printf(struct out *o, const char *fmt, ...)
 	}
 }
 
-/* A JSON string (quotes included), or null for NULL / "". */
-static void json_string(struct out *o, const char *s)
-{
-	if (!s || !*s) {
-		out_printf(o, "null");
-		return;
-	}
-	out_printf(o, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			out_printf(o, "\\%c", ch);
-		else if (ch < 0x20)
-			out_printf(o, "\\u%04x", ch);
-		else
-			out_printf(o, "%c", ch);
-	}
-	out_printf(o, "\"");
-}
-
-static void json_opt_u64(struct out *o, const char *name, uint64_t v, bool present)
-{
-	if (present)
-		out_printf(o, ",\"%s\":%llu", name, (unsigned long long)v);
-	else
-		out_printf(o, ",\"%s\":null", name);
-}
-
 static void conflict_text(const struct broker *b, char *buf, size_t cap)
 {
 	buf[0] = '\0';
 	if (b->conflict)
 		snprintf(buf, cap, "another client uses node name %s (this certificate)",
 			 b->identity);
-}
-
-static void broker_json(struct daemon *d, struct out *o)
-{
-	const struct broker *b = &d->broker;
-	const struct broker_endpoint *e = broker_current(b);
-	uint64_t unix_now = (uint64_t)time(NULL);
-	char conflict[160];
-
-	conflict_text(b, conflict, sizeof(conflict));
-	out_printf(o, "\"broker\":{\"url\":");
-	json_string(o, e->url);
-	out_printf(o, ",\"host\":\"%s\",\"port\":%d,\"tls\":%s,\"connected\":%s,\"protocol\":",
-		   e->host, e->port, e->tls ? "true" : "false", b->connected ? "true" : "false");
-	json_string(o, b->connected ? (b->protocol == 5 ? "5" : "3.1.1") : NULL);
-	out_printf(o,
-		   ",\"connects\":%llu,\"losses\":%llu,\"failures\":%llu,"
-		   "\"max_payload\":%zu,\"refused\":%llu",
-		   (unsigned long long)b->connects, (unsigned long long)b->losses,
-		   (unsigned long long)b->failures, b->max_payload,
-		   (unsigned long long)b->publish_refused);
-	json_opt_u64(o, "max_packet", b->broker_max_packet, b->connected && b->broker_max_packet);
-	json_opt_u64(o, "size_limit", b->probe_ok, b->connected && b->probe_bad);
-	out_printf(o, ",\"connect_timeout_s\":%u,\"conflict\":", b->connect_timeout_ms / 1000);
-	json_string(o, conflict);
-	out_printf(o, ",\"last_error\":");
-	json_string(o, b->last_error);
-	json_opt_u64(o, "last_error_time", b->last_error_unix, b->last_error[0]);
-	json_opt_u64(o, "last_error_age_s",
-		     unix_now > b->last_error_unix ? unix_now - b->last_error_unix : 0,
-		     b->last_error[0]);
-	out_printf(o, ",\"urls\":[");
-	for (size_t i = 0; i < b->n_ep; i++) {
-		out_printf(o, i ? "," : "");
-		json_string(o, b->ep[i].url);
-	}
-	out_printf(o, "]},");
 }
 
 static void broker_text(struct daemon *d, struct out *o)
@@ -159,15 +95,6 @@ static void broker_text(struct daemon *d, struct out *o)
 						    : 0));
 }
 
-static void drops_json(struct out *o, const uint64_t *drops)
-{
-	out_printf(o, "{");
-	for (int i = 0; i < DROP_MAX; i++)
-		out_printf(o, "%s\"%s\":%llu", i ? "," : "", drop_name((enum drop_reason)i),
-			   (unsigned long long)drops[i]);
-	out_printf(o, "}");
-}
-
 static void drops_text(struct out *o, const uint64_t *drops)
 {
 	bool any = false;
@@ -183,68 +110,14 @@ static void drops_text(struct out *o, const uint64_t *drops)
 		out_printf(o, "\n");
 }
 
-static void own_addresses(struct daemon *d, struct out *o, bool json)
+static void own_addresses(struct daemon *d, struct out *o)
 {
 	char a[NETADDR_STR_MAX];
 
 	for (size_t i = 0; i < d->node.id.n_own; i++) {
 		netaddr_format(&d->node.id.own[i], a, sizeof(a));
-		out_printf(o, json ? "%s\"%s\"" : "%s%s", i ? (json ? "," : ", ") : "", a);
+		out_printf(o, "%s%s", i ? ", " : "", a);
 	}
-}
-
-static void json_status(struct daemon *d, struct out *o, uint64_t now)
-{
-	struct node *n = &d->node;
-	const struct node_legacy *l = n->legacy;
-
-	out_printf(o,
-		   "{\"interface\":\"%s\",\"node\":\"%s\",\"secure\":%s,\"uptime_s\":%llu,"
-		   "\"addresses\":[",
-		   d->cfg.ifname, n->id.secure ? n->id.cert.name : "",
-		   n->id.secure ? "true" : "false",
-		   (unsigned long long)((now - d->start_ms) / 1000));
-	own_addresses(d, o, true);
-	out_printf(o, "],");
-	broker_json(d, o);
-	out_printf(o,
-		   "\"legacy\":{\"enabled\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-		   "\"rx_bytes\":%llu,\"tx_bytes\":%llu},\"drops\":",
-		   l ? "true" : "false", (unsigned long long)(l ? l->rx_packets : 0),
-		   (unsigned long long)(l ? l->tx_packets : 0),
-		   (unsigned long long)(l ? l->rx_bytes : 0),
-		   (unsigned long long)(l ? l->tx_bytes : 0));
-	drops_json(o, n->drops);
-	out_printf(o, ",\"peers\":[");
-	for (size_t i = 0, k = 0; i < n->peers.cap; i++) {
-		struct peer *p = &n->peers.peers[i];
-		char a[NETADDR_STR_MAX];
-
-		if (!p->used)
-			continue;
-		netaddr_format(&p->addr, a, sizeof(a));
-		out_printf(o, "%s{\"name\":\"%s\",\"address\":\"%s\",\"session\":%s,",
-			   k++ ? "," : "", p->cert.name, a,
-			   node_peer_has_session(n, p, now) ? "true" : "false");
-		if (p->handshake_done_ms)
-			out_printf(o, "\"handshake_age_ms\":%llu,",
-				   (unsigned long long)(now - p->handshake_done_ms));
-		else
-			out_printf(o, "\"handshake_age_ms\":null,");
-		out_printf(
-		    o,
-		    "\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,"
-		    "\"tx_packets\":%llu,\"rx_messages\":%llu,\"tx_messages\":%llu,"
-		    "\"handshakes\":%llu,\"queued\":%u,\"drops\":",
-		    (unsigned long long)p->stats.rx_bytes, (unsigned long long)p->stats.tx_bytes,
-		    (unsigned long long)p->stats.rx_packets,
-		    (unsigned long long)p->stats.tx_packets, (unsigned long long)p->stats.rx_msgs,
-		    (unsigned long long)p->stats.tx_msgs, (unsigned long long)p->stats.handshakes,
-		    p->queue.count);
-		drops_json(o, p->stats.drops);
-		out_printf(o, "}");
-	}
-	out_printf(o, "]}\n");
 }
 
 static void text_status(struct daemon *d, struct out *o, uint64_t now)
@@ -254,7 +127,7 @@ static void text_status(struct daemon *d, struct out *o, uint64_t now)
 	out_printf(o, "interface: %s\n  node: %s\n  up: %llu s\n  addresses: ", d->cfg.ifname,
 		   n->id.secure ? n->id.cert.name : "(legacy only)",
 		   (unsigned long long)((now - d->start_ms) / 1000));
-	own_addresses(d, o, false);
+	own_addresses(d, o);
 	out_printf(o, "\n");
 	broker_text(d, o);
 	if (n->legacy)
@@ -334,10 +207,13 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n >= 0 && !strchr(c->req, '\n') && c->len < sizeof(c->req) - 1)
 		return;
 	uv_read_stop(s);
-	if (!strncmp(c->req, "json", 4))
-		json_status(c->d, &c->out, now);
-	else
+	if (!strncmp(c->req, "json", 4)) {
+		c->out.buf = status_json(c->d, now, &c->out.len);
+		c->out.cap = c->out.len;
+		c->out.failed = c->out.buf == NULL;
+	} else {
 		text_status(c->d, &c->out, now);
+	}
 	if (c->out.failed || !c->out.len) {
 		uv_close((uv_handle_t *)&c->pipe, conn_closed);
 		return;
@@ -509,8 +385,9 @@ static void hint_other_namespaces(const char *ifname)
 	closedir(dir);
 }
 
-static void status_usage(FILE *f)
+static void status_usage(FILE *f, const void *ctx)
 {
+	(void)ctx;
 	fprintf(f, "Usage: mqttip status [-i IFNAME | --socket PATH] [--json]\n"
 		   "Shows the running tunnel of IFNAME (default mqttip0): broker, peers, "
 		   "handshakes, traffic, drops.\n");
@@ -525,6 +402,8 @@ int cmd_status(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct cli c = {
+	    .command = "status", .usage = status_usage, .shortopts = ":i:h", .longopts = opts};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *ifname = "mqttip0", *path = NULL;
 	char def[CONFIG_PATH_MAX], buf[4096];
@@ -532,9 +411,8 @@ int cmd_status(int argc, char **argv)
 	int opt, fd;
 	ssize_t n;
 
-	opterr = 0;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
+	cli_begin(&c, argc, argv);
+	while ((opt = cli_next(&c)) != CLI_END) {
 		switch (opt) {
 		case 'i':
 			ifname = optarg;
@@ -545,29 +423,21 @@ int cmd_status(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			status_usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "mqttip status: unknown option '%s'\n", argv[optind - 1]);
-			status_usage(stderr);
-			return MQTTIP_EXIT_USAGE;
+			return cli_exit_status(opt);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "mqttip status: unexpected argument '%s'\n", argv[optind]);
+	if (cli_arguments(&c, 0, 0, "") == CLI_BAD)
 		return MQTTIP_EXIT_USAGE;
-	}
 	if (!path) {
 		if (statuspath_default(ifname, def, sizeof(def))) {
-			fprintf(stderr, "mqttip status: interface name too long\n");
-			return MQTTIP_EXIT_USAGE;
+			return cli_value_error(&c, "interface name '%s' too long", ifname);
 		}
 		path = def;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "mqttip status: socket path too long\n");
-		return MQTTIP_EXIT_USAGE;
+		return cli_value_error(&c, "socket path too long (at most %zu bytes)",
+				       sizeof(sa.sun_path) - 1);
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -20,6 +20,7 @@
 #include <mosquitto.h>
 
 #include "broker.h"
+#include "cli.h"
 #include "commands.h"
 #include "keyperms.h"
 #include "proto.h"
@@ -54,8 +55,9 @@ static volatile sig_atomic_t stop_requested;
 static struct termios saved_termios;
 static bool termios_changed;
 
-static void usage(FILE *out)
+static void usage(FILE *out, const void *ctx)
 {
+	(void)ctx;
 	fprintf(out,
 		"Usage: mqttip top --broker mqtts://HOST:PORT --cert FILE --key FILE "
 		"--cafile FILE [--once] [--timeout SECONDS] [--strict-perms]\n"
@@ -331,39 +333,67 @@ struct top_args {
 	int timeout_s;
 };
 
+/* -1: arguments in a, go on; else the exit status (help shown, or a usage error said). */
 static int parse_args(int argc, char **argv, struct top_args *a)
 {
+	enum { O_BROKER = 1000, O_CERT, O_KEY, O_CAFILE, O_ONCE, O_TIMEOUT, O_STRICT };
+	static const struct option opts[] = {
+	    {"broker", required_argument, NULL, O_BROKER},
+	    {"cert", required_argument, NULL, O_CERT},
+	    {"key", required_argument, NULL, O_KEY},
+	    {"cafile", required_argument, NULL, O_CAFILE},
+	    {"once", no_argument, NULL, O_ONCE},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"strict-perms", no_argument, NULL, O_STRICT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli c = {.command = "top", .usage = usage, .shortopts = ":h", .longopts = opts};
+	char *end;
+	long v;
+	int opt;
+
 	memset(a, 0, sizeof(*a));
 	a->timeout_s = TOP_DEFAULT_TIMEOUT;
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		const char **slot = !strcmp(o, "--broker")   ? &a->url
-				    : !strcmp(o, "--cert")   ? &a->cert
-				    : !strcmp(o, "--key")    ? &a->key
-				    : !strcmp(o, "--cafile") ? &a->cafile
-							     : NULL;
-
-		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-			usage(stdout);
-			return 1;
-		} else if (!strcmp(o, "--once")) {
+	cli_begin(&c, argc, argv);
+	while ((opt = cli_next(&c)) != CLI_END) {
+		switch (opt) {
+		case O_BROKER:
+			a->url = optarg;
+			break;
+		case O_CERT:
+			a->cert = optarg;
+			break;
+		case O_KEY:
+			a->key = optarg;
+			break;
+		case O_CAFILE:
+			a->cafile = optarg;
+			break;
+		case O_ONCE:
 			a->once = true;
-		} else if (!strcmp(o, "--strict-perms")) {
+			break;
+		case O_STRICT:
 			a->strict_perms = true;
-		} else if (!strcmp(o, "--timeout") && i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-
-			if (*end != '\0' || v < 1 || v > 86400)
-				return -1;
+			break;
+		case O_TIMEOUT:
+			v = strtol(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || v < 1 || v > 86400)
+				return cli_value_error(
+				    &c, "--timeout %s: give whole seconds from 1 to 86400", optarg);
 			a->timeout_s = (int)v;
-		} else if (slot != NULL && i + 1 < argc) {
-			*slot = argv[++i];
-		} else {
-			return -1;
+			break;
+		default:
+			return cli_exit_status(opt);
 		}
 	}
-	return a->url && a->cert && a->key && a->cafile ? 0 : -1;
+	if (cli_arguments(&c, 0, 0, "") == CLI_BAD)
+		return MQTTIP_EXIT_USAGE;
+	if (!a->url || !a->cert || !a->key || !a->cafile)
+		return cli_usage_error(&c, "missing%s%s%s%s", a->url ? "" : " --broker",
+				       a->cert ? "" : " --cert", a->key ? "" : " --key",
+				       a->cafile ? "" : " --cafile");
+	return -1;
 }
 
 static void catch_stop_signals(void)
@@ -416,12 +446,8 @@ int cmd_top(int argc, char **argv)
 	bool tls;
 	int port, rc = parse_args(argc, argv, &a);
 
-	if (rc > 0)
-		return 0;
-	if (rc < 0) {
-		usage(stderr);
-		return MQTTIP_EXIT_USAGE;
-	}
+	if (rc >= 0)
+		return rc;
 	if (broker_parse_url(a.url, &tls, host, sizeof(host), &port, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mqttip top: %s\n", err);
 		return MQTTIP_EXIT_USAGE;

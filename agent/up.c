@@ -18,6 +18,7 @@
 #include <mosquitto.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "daemon.h"
 #include "igmp.h"
@@ -693,10 +694,9 @@ int cmd_up(int argc, char **argv)
 		free(d);
 		return 0;
 	case CONFIG_USAGE:
-		fprintf(stderr, "mqttip up: %s\n\n", err);
-		config_usage(stderr);
 		free(d);
-		return MQTTIP_EXIT_USAGE;
+		return cli_usage_error(&(struct cli){.command = "up", .usage = config_usage}, "%s",
+				       err);
 	case CONFIG_ERROR:
 		fprintf(stderr, "mqttip up: %s\n", err);
 		free(d);

@@ -30,6 +30,16 @@ endforeach()
 # the broker operator attacking a running pair: same lab, its own layer
 set_tests_properties(agent_adversary PROPERTIES LABELS adversarial)
 
+# `mqttip status --json` from a running agent whose interface name and broker host hold quotes and
+# backslashes: the socket's bytes parse, the names come back (integration, as root).
+if(TARGET jsonget)
+	add_test(NAME agent_statusjson
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/agent_statusjson.sh
+			$<TARGET_FILE:mqttip>)
+	set_tests_properties(agent_statusjson PROPERTIES LABELS integration TIMEOUT 60
+		SKIP_RETURN_CODE 77 ENVIRONMENT "JSONGET=$<TARGET_FILE:jsonget>")
+endif()
+
 # Benchmark tool (not a test): the broker ceiling that tests/bench/agent_lab.sh (between two
 # namespaces) and tests/bench/plugin_throughput.sh (with and without the plugin) measure.
 find_package(Threads REQUIRED)
@@ -42,6 +52,7 @@ pkg_check_modules(AGENT_UV REQUIRED IMPORTED_TARGET libuv)
 find_package(OpenSSL 3 REQUIRED)
 mqttip_unit_test(test_agent_config
 	SOURCES unit/test_agent_config.c ${CMAKE_SOURCE_DIR}/agent/config.c
+		${CMAKE_SOURCE_DIR}/agent/cli.c
 		${CMAKE_SOURCE_DIR}/agent/broker.c ${CMAKE_SOURCE_DIR}/agent/log.c
 		${CMAKE_SOURCE_DIR}/agent/statuspath.c
 	LIBS mqttip_netaddr mqttip_topic PkgConfig::SODIUM PkgConfig::AGENT_MOSQUITTO
@@ -49,6 +60,16 @@ mqttip_unit_test(test_agent_config
 target_include_directories(test_agent_config PRIVATE ${CMAKE_SOURCE_DIR}/agent)
 target_compile_definitions(test_agent_config
 	PRIVATE MQTTIP_EXAMPLE_CONF="${CMAKE_SOURCE_DIR}/conf/agent.conf")
+
+# `mqttip status --json`: the document parses and names with quotes, backslashes and control
+# characters come back byte for byte (unit).
+pkg_check_modules(AGENT_CJSON REQUIRED IMPORTED_TARGET libcjson)
+mqttip_unit_test(test_status_json
+	SOURCES unit/test_status_json.c ${CMAKE_SOURCE_DIR}/agent/status_json.c
+		${CMAKE_SOURCE_DIR}/agent/broker.c ${CMAKE_SOURCE_DIR}/agent/log.c
+	LIBS mqttip_common PkgConfig::SODIUM PkgConfig::AGENT_MOSQUITTO PkgConfig::AGENT_UV
+		PkgConfig::AGENT_CJSON OpenSSL::SSL)
+target_include_directories(test_status_json PRIVATE ${CMAKE_SOURCE_DIR}/agent)
 
 # `mqttip pki rabbitmq`: the exported RabbitMQ patterns against the plugin's own decisions (unit).
 mqttip_unit_test(test_rabbitmq_acl

@@ -1,5 +1,5 @@
 # The mqttip program's command line (unit): `mqttip --help`, every command's and subcommand's
-# --help, and bad flags, read from the program's own command list.
+# --help, and bad command lines, read from the program's own command list.
 # `mqttip demo` run non-interactively (integration, as root): the tour's figures are real, and it
 # leaves nothing behind, also when killed or after --keep / --down.
 if(NOT TARGET mqttip)
@@ -9,6 +9,11 @@ endif()
 add_test(NAME cli_help
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_help.sh $<TARGET_FILE:mqttip>)
 set_tests_properties(cli_help PROPERTIES LABELS unit TIMEOUT 30)
+# One style of usage error for every command and subcommand (agent/cli.h): unknown option, missing
+# value, stray argument: exit status 2, the same three-part message (unit).
+add_test(NAME cli_errors
+	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_errors.sh $<TARGET_FILE:mqttip>)
+set_tests_properties(cli_errors PROPERTIES LABELS unit TIMEOUT 60)
 
 if(NOT TARGET mqttip_plugin)
 	return()

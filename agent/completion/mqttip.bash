@@ -31,8 +31,9 @@ _mqttip_value_kind()
 {
 	case $1 in
 	-c | --config | --bundle | --cert | --key | --cafile | --node-cert | --node-key | \
-		--network-ca | --psk | --plugin | --socket | --status-socket)
+		--network-ca | --psk | --plugin | --socket | --status-socket | --state-file | --out)
 		echo file ;;
+	--broker-dir) echo dir ;;
 	-i | --interface) echo iface ;;
 	*) echo other ;;
 	esac
@@ -77,6 +78,9 @@ _mqttip()
 		file)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+		dir)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
 		iface)
 			mapfile -t COMPREPLY < <(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur") ;;
 		esac

@@ -6,7 +6,9 @@
 #           fixed value in --help, and a fixed value in --help is the table's
 #   status  (integration, root) two agents with a session: every line label of `mqttip status`
 #           (as "up:") and every key of `mqttip status --json` (as `uptime_s`) is documented in
-#           AGENT.md's "mqttip status" section; and a flag wins over the certificate (-x alone)
+#           AGENT.md's "mqttip status" section; the fields of docs/STATUS.md's tables are the
+#           keys of `mqttip status --json`, both ways; and a flag wins over the certificate
+#           (-x alone)
 set -euo pipefail
 MQTTIP=$1
 PLUGIN=$2
@@ -67,6 +69,20 @@ part_status() {
 		grep -qF -- "\`$key\`" <<<"$section" || bad "'mqttip status --json' has '$key', which AGENT.md does not name"
 	done < <(grep -oE '"[a-z0-9_]+":' <<<"$json" | tr -d '":' | sort -u)
 	ok "JSON keys: $(grep -oE '"[a-z0-9_]+":' <<<"$json" | tr -d '":' | sort -u | wc -l) checked"
+	# docs/STATUS.md, the schema: its tables' fields are the document's keys, both ways
+	grep -oE '"[a-z0-9_]+":' <<<"$json" | tr -d '":' | sort -u >"$TB_DIR/json-keys"
+	awk -F'|' '/^\| `/ { print $2 }' "$SRC/docs/STATUS.md" | grep -oE '`[a-z0-9_]+(\[\])?`' |
+		tr -d '`[]' | sort -u >"$TB_DIR/schema-keys"
+	# drop reasons are members of "drops", listed in the text, not in the tables
+	while IFS= read -r key; do
+		grep -qF -- "\`$key\`" "$SRC/docs/STATUS.md" ||
+			bad "'mqttip status --json' has '$key', which docs/STATUS.md does not name"
+	done <"$TB_DIR/json-keys"
+	while IFS= read -r key; do
+		grep -qx -- "$key" "$TB_DIR/json-keys" ||
+			bad "docs/STATUS.md defines '$key', which 'mqttip status --json' does not have"
+	done <"$TB_DIR/schema-keys"
+	ok "docs/STATUS.md: $(wc -l <"$TB_DIR/schema-keys") fields = the document's keys"
 	# AGENT.md: flags win over the certificate; -x alone (a's certificate says /64).
 	lab_in a ip -6 addr show dev mqttip0 | grep -q "inet6 fd00:1::1/112" ||
 		bad "-x 112 did not set the prefix length: $(lab_in a ip -6 addr show dev mqttip0)"

@@ -76,7 +76,9 @@ usr/share/doc/mqttip/AGENT.md
 usr/share/doc/mqttip/PKI.md
 usr/share/doc/mqttip/PROTOCOL.md
 usr/share/doc/mqttip/README.md
+usr/share/doc/mqttip/SCALING.md
 usr/share/doc/mqttip/SECURITY.md
+usr/share/doc/mqttip/STATUS.md
 usr/share/doc/mqttip/changelog.gz
 usr/share/doc/mqttip/copyright
 usr/share/doc/mqttip/examples/agent.conf

@@ -76,7 +76,8 @@ expect "mqttip help pki " init issue rabbitmq renew revocation revoke show verif
 expect "mqttip pki " init issue rabbitmq renew revocation revoke show verify
 expect "mqttip pki issue --a" --addr --admin
 expect "mqttip up --bu" --bundle
-expect "mqttip up --max" --max-peers
+expect "mqttip up --max" --max-message --max-peers
+expect "mqttip up --max-p" --max-peers
 expect "mqttip top --b" --broker
 expect "mqttip status --" --help --json --socket
 
@@ -99,12 +100,17 @@ mkdir -p "$W/dir1" "$W/pki/nodes/n1" "$W/pki/nodes/gw2"
 expect "mqttip up --bundle $W/n1" "$W/n1.bundle"
 expect "mqttip up -c $W/fi" "$W/file1"
 expect "mqttip up --status-socket $W/fi" "$W/file1"
+expect "mqttip up --state-file $W/fi" "$W/file1"
 expect "mqttip up -b " # a URL: nothing to offer
 expect "mqttip pki init $W/di" "$W/dir1"
 expect "mqttip pki init $W/f" # a directory is wanted, not a file
 expect "mqttip pki issue $W/pki --addr 10.0.1.2/24 --days 3 " # NAME of a new node: none
 expect "mqttip pki revoke $W/pki " gw2 n1
 expect "mqttip pki revoke $W/pki g" gw2
+expect "mqttip pki revoke $W/pki --broker-dir $W/d" "$W/dir1" # a directory, not a file
+expect "mqttip pki revoke $W/pki --broker-dir $W/dir1 " gw2 n1
+expect "mqttip pki renew $W/pki " gw2 n1
+expect "mqttip pki rabbitmq $W/pki --out $W/fi" "$W/file1"
 expect "mqttip pki show $W/fi" "$W/file1"
 expect "mqttip pki verify $W/pk" "$W/pki"
 expect "mqttip pki verify $W/pki $W/n1" "$W/n1.bundle"
