@@ -95,19 +95,14 @@ static void broker_text(struct daemon *d, struct out *o)
 						    : 0));
 }
 
+static void out_piece(void *arg, const char *piece, size_t len)
+{
+	out_printf(arg, "%.*s", (int)len, piece);
+}
+
 static void drops_text(struct out *o, const uint64_t *drops)
 {
-	bool any = false;
-
-	for (int i = 0; i < DROP_MAX; i++) {
-		if (!drops[i])
-			continue;
-		out_printf(o, "%s%s %llu", any ? ", " : "  drops: ", drop_name((enum drop_reason)i),
-			   (unsigned long long)drops[i]);
-		any = true;
-	}
-	if (any)
-		out_printf(o, "\n");
+	drop_list_text(drops, out_piece, o);
 }
 
 static void own_addresses(struct daemon *d, struct out *o)

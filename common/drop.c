@@ -1,5 +1,8 @@
-/* drop.c - the names of the drop reasons (drop.h). */
+/* drop.c - the names of the drop reasons and their status line (drop.h). */
 #include "drop.h"
+
+#include <stdbool.h>
+#include <stdio.h>
 
 static const char *const names[DROP_MAX] = {
     [DROP_BAD_PACKET] = "bad_packet",
@@ -38,4 +41,26 @@ static const char *const names[DROP_MAX] = {
 const char *drop_name(enum drop_reason why)
 {
 	return (unsigned)why < DROP_MAX && names[why] ? names[why] : "?";
+}
+
+void drop_list_text(const uint64_t drops[DROP_MAX],
+		    void (*emit)(void *arg, const char *piece, size_t len), void *arg)
+{
+	bool any = false;
+
+	for (int i = 0; i < DROP_MAX; i++) {
+		char piece[64];
+		int n;
+
+		if (!drops[i])
+			continue;
+		n = snprintf(piece, sizeof(piece), "%s%s %llu",
+			     any ? ", " : "  drops: ", drop_name((enum drop_reason)i),
+			     (unsigned long long)drops[i]);
+		if (n > 0)
+			emit(arg, piece, (size_t)n < sizeof(piece) ? (size_t)n : sizeof(piece) - 1);
+		any = true;
+	}
+	if (any)
+		emit(arg, "\n", 1);
 }

@@ -5,6 +5,9 @@
 #ifndef MQTTIP_DROP_H
 #define MQTTIP_DROP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 enum drop_reason {
 	DROP_BAD_PACKET, /* an IP packet whose header does not parse (outbound or decrypted) */
 	DROP_NO_PEER,	 /* no certificate owns the destination, or no peer has a session */
@@ -43,5 +46,11 @@ enum drop_reason {
 
 /* The reason's name as status shows it ("no_peer"); "?" for a value out of range. */
 const char *drop_name(enum drop_reason why);
+
+/* The line `mqttip status` and the device's `status` print for a set of counters:
+ * "  drops: name N, name N\n" over the non-zero ones, nothing when all are zero. Handed to emit
+ * piece by piece (each under 64 bytes, not NUL-terminated), so no buffer is needed. */
+void drop_list_text(const uint64_t drops[DROP_MAX],
+		    void (*emit)(void *arg, const char *piece, size_t len), void *arg);
 
 #endif

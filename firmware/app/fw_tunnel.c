@@ -200,19 +200,17 @@ static void put(struct text *x, const char *fmt, ...)
 	x->len += (size_t)n;
 }
 
+static void put_piece(void *arg, const char *piece, size_t len)
+{
+	struct text *x = arg;
+
+	x->emit(x->arg, piece, len);
+	x->len += len;
+}
+
 static void put_drops(struct text *x, const uint64_t *drops)
 {
-	bool any = false;
-
-	for (int r = 0; r < DROP_MAX; r++) {
-		if (!drops[r])
-			continue;
-		put(x, "%s%s %llu", any ? ", " : "  drops: ", drop_name((enum drop_reason)r),
-		    (unsigned long long)drops[r]);
-		any = true;
-	}
-	if (any)
-		put(x, "\n");
+	drop_list_text(drops, put_piece, x);
 }
 
 size_t fw_tunnel_status(const struct fw_tunnel *t, fw_emit_fn emit, void *arg, uint64_t now_ms)
