@@ -19,7 +19,8 @@
 #   broker   (item 3) the section up to the block that starts mosquitto without systemd: the
 #            broker runs, writes its pid file, and its log is on the terminal; run again with an
 #            unreadable server key, the same block shows mosquitto's error on the terminal
-#   deploy   the whole section, then: n1 pinged n2, the metrics arrived (mosquitto_sub and mqttip
+#   deploy   the whole section, then: step 1's `apt install` lines name every Debian package
+#            each machine needs (an `apt` stand-in checks the names and records them), n1 pinged n2, the metrics arrived (mosquitto_sub and mqttip
 #            top), and after the revocation steps n2 is disconnected and refused (its agent
 #            retries and stays "not connected"; n1 stays connected and no longer reaches n2); then
 #            the README blocks tests/docs/examples.txt marks "scratch", each in a fresh directory
@@ -102,9 +103,27 @@ chmod -R a+rX "$W"
 # The README's blocks: index lines "ID FILE LINE INFO H2 H3" (tab-separated).
 awk -v out="$L/blocks" -f "$SRC/tests/docs/mdblocks.awk" "$SRC/README.md" >"$L/blocks/index"
 
+# `apt install PKG...` in a block: the lab has no network and its /usr is the host's, so an `apt`
+# early in every machine's PATH checks that each package is installed on the host (a name the
+# README gets wrong fails the block) and records it for that machine ($L/apt-HOST); part_deploy
+# then checks that the packages named are the ones the programs need.
+mkdir -p "$L/apt"
+cat >"$L/apt/apt" <<-EOF
+	#!/bin/sh
+	[ "\$1" = install ] || { echo "apt (docs lab): only 'apt install' is simulated" >&2; exit 100; }
+	shift
+	for p in "\$@"; do
+		case \$p in -*) continue ;; esac
+		dpkg-query -W -f='\${Status}' "\$p" 2>/dev/null | grep -q "install ok installed" ||
+			{ echo "E: Unable to locate package \$p (not installed where the docs lab runs)" >&2; exit 100; }
+		echo "\$p" >>"$L/apt-\$DOCS_HOST"
+		echo "\$p is already the newest version"
+	done
+EOF
+chmod 755 "$L/apt/apt"
 # Sanitizer builds: the instrumented plugin needs the ASan runtime loaded first into the
 # (uninstrumented) mosquitto; a wrapper early in the broker's PATH does that.
-EXTRA_PATH=""
+EXTRA_PATH="$L/apt:"
 if [ -n "${MQTTIP_BROKER_PRELOAD:-}" ]; then
 	mkdir -p "$L/asan"
 	cat >"$L/asan/mosquitto" <<-EOF
@@ -112,7 +131,7 @@ if [ -n "${MQTTIP_BROKER_PRELOAD:-}" ]; then
 		LD_PRELOAD=$MQTTIP_BROKER_PRELOAD ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:halt_on_error=1 exec /usr/sbin/mosquitto "\$@"
 	EOF
 	chmod 755 "$L/asan/mosquitto"
-	EXTRA_PATH="$L/asan:"
+	EXTRA_PATH="$L/apt:$L/asan:"
 fi
 
 # --- the machines -----------------------------------------------------------------------------
@@ -162,7 +181,7 @@ on() {
 	shift
 	nsenter --mount="/proc/${HOLDER[$h]}/ns/mnt" --net="/run/netns/$(ns_of "$h")" --wd="$W" -- \
 		env -i PATH="${EXTRA_PATH}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-		HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
+		HOME=/root LANG=C.UTF-8 TERM=dumb DOCS_HOST="$h" "$@"
 }
 
 # hosts_of FIRSTLINE: the machines a block's "# on ..." comment names.
@@ -326,6 +345,21 @@ part_deploy() {
 	id=$(first_matching 'mqttip pki revoke' "${IDS[@]}")
 	k=$(index_of "$id")
 	run_blocks "${IDS[@]:0:k}"
+	# Step 1 named what each machine needs from Debian: the packages of the libraries mqttip
+	# loads (ldd, then dpkg -S), mosquitto on the broker host, mosquitto_sub's package on ops.
+	local h lib pkg need
+	for h in "${HOSTS[@]}"; do
+		need=$(for lib in $(ldd "$MQTTIP" | awk '/=> \// { print $3 }'); do
+			dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
+		done | cut -d: -f1 | sort -u | grep -vx libc6)
+		[ "$h" != broker ] || need+=$'\nmosquitto'
+		[ "$h" != ops ] || need+=$'\n'$(dpkg -S "$(command -v mosquitto_sub)" | cut -d: -f1)
+		for pkg in $need; do
+			grep -qx "$pkg" "$L/apt-$h" 2>/dev/null ||
+				fail "Deploy by hand, step 1: $h needs Debian package $pkg, which no 'apt install' on $h names"
+		done
+	done
+	ok "step 1's apt install lines name every package each machine needs"
 	# Before the revocation: the walkthrough worked.
 	terminal n1 | grep -q "bytes from 10.0.1.3" || fail "n1 did not reach n2: $(terminal n1 | tail -20)"
 	ok "n1 pinged n2 through the tunnel ($(terminal n1 | grep -c 'bytes from 10.0.1.3') replies)"
