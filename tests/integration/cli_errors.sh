@@ -13,13 +13,8 @@ set -euo pipefail
 MQTTIP=$1
 W=$(mktemp -d /tmp/mqttip-cli-errors.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-fails=0
-checked=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
+# shellcheck source=../tools/checks.sh
+. "$(dirname "$0")/../tools/checks.sh"
 
 # refused FIRST_LINE HINT ARGS...: `mqttip ARGS` exits 2, prints nothing on stdout, FIRST_LINE as
 # the first line of stderr, a Usage line after it and, unless HINT is empty, HINT as the last.
@@ -103,5 +98,4 @@ for c in $commands; do
 	done
 done
 
-echo "$checked checks, $fails failed"
-[ "$fails" = 0 ]
+checks_done

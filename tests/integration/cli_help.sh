@@ -11,13 +11,8 @@ set -euo pipefail
 MQTTIP=$1
 W=$(mktemp -d /tmp/mqttip-cli-help.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-fails=0
-checked=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
+# shellcheck source=../tools/checks.sh
+. "$(dirname "$0")/../tools/checks.sh"
 
 run() {
 	local rc=0
@@ -84,5 +79,4 @@ for c in $commands; do
 	done
 done
 
-echo "$checked checks, $fails failed"
-[ "$fails" = 0 ]
+checks_done

@@ -8,13 +8,8 @@ MQTTIP=$1
 COMPLETION=$2
 W=$(mktemp -d /tmp/mqttip-completion.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-fails=0
-checked=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # shellcheck source=/dev/null
 . "$COMPLETION" || {
@@ -118,5 +113,4 @@ expect_has "mqttip status -i " lo
 expect "mqttip top --cafile $W/n1" "$W/n1.bundle"
 expect "mqttip demo --plugin $W/fi" "$W/file1"
 
-echo "$checked checks, $fails failed"
-[ "$fails" = 0 ]
+checks_done

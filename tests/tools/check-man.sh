@@ -17,13 +17,8 @@ MANDIR=$2
 PLUGIN_OPTIONS=${3:-}
 W=$(mktemp -d /tmp/mqttip-check-man.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-fails=0
-checked=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 command -v man >/dev/null || {
 	echo "check-man: 'man' not found: install man-db (scripts/install-deps.sh)" >&2
@@ -138,5 +133,4 @@ if [ -n "$PLUGIN_OPTIONS" ]; then
 	fi
 fi
 
-echo "$checked checks, $fails failed"
-[ "$fails" = 0 ]
+checks_done
