@@ -40,6 +40,9 @@ find_package(Threads REQUIRED)
 add_executable(mqtt_ceiling bench/mqtt_ceiling.c)
 pkg_check_modules(AGENT_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 target_link_libraries(mqtt_ceiling PRIVATE PkgConfig::AGENT_MOSQUITTO Threads::Threads)
+# ... and the raw MQTT round trip that the benchmark compares the tunnel's ping with.
+add_executable(mqtt_rtt bench/mqtt_rtt.c)
+target_link_libraries(mqtt_rtt PRIVATE PkgConfig::AGENT_MOSQUITTO)
 
 # Settings and broker URL of `mqttip up` (unit).
 pkg_check_modules(AGENT_UV REQUIRED IMPORTED_TARGET libuv)
