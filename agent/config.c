@@ -43,6 +43,7 @@ static const struct key keys[] = {
     {"prefix", 't', K_STR, STR(prefix), 0, 0},
     {"debug", 'd', K_BOOL, NUM(debug), 0, 0},
     {"strict-perms", 0, K_BOOL, NUM(strict_perms), 0, 0},
+    {"no-offload", 0, K_BOOL, NUM(no_offload), 0, 0},
     {"bundle", 0, K_PATH, STR(bundle), 0, 0},
     {"cert", 0, K_PATH, STR(cert), 0, 0},
     {"key", 0, K_PATH, STR(key), 0, 0},
@@ -316,6 +317,8 @@ void config_usage(FILE *out)
 	    "                     /var/lib/mqttip/IFNAME.state; in a network namespace\n"
 	    "                     /var/lib/mqttip/NETNS/IFNAME.state)\n"
 	    "  --mtu N            interface MTU (mtu, default 1400)\n"
+	    "  --no-offload       TUN without offloads: one packet per read and write\n"
+	    "                     (no-offload, default false)\n"
 	    "  --max-peers N --queue-per-peer N --mqtt-keepalive S --broadcast-peers N\n"
 	    "  --rekey-after S --reject-after S\n");
 }
@@ -417,7 +420,7 @@ int config_finish(struct config *c, char *err, size_t cap)
 	    statuspath_default(c->ifname, c->status_socket, sizeof(c->status_socket)))
 		return set_error(err, cap, "status socket path too long");
 	if (!c->state_file[0] && statuspath_in("/var/lib/mqttip", c->ifname, ".state",
-						  c->state_file, sizeof(c->state_file)))
+					       c->state_file, sizeof(c->state_file)))
 		return set_error(err, cap, "state file path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
 		return set_error(err, cap, "reject-after must be longer than rekey-after");

@@ -114,11 +114,21 @@ static void json_status(struct daemon *d, struct out *o, uint64_t now)
 		   (unsigned long long)d->broker.losses);
 	out_printf(o,
 		   "\"legacy\":{\"enabled\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-		   "\"rx_bytes\":%llu,\"tx_bytes\":%llu},\"drops\":",
+		   "\"rx_bytes\":%llu,\"tx_bytes\":%llu},",
 		   l ? "true" : "false", (unsigned long long)(l ? l->rx_packets : 0),
 		   (unsigned long long)(l ? l->tx_packets : 0),
 		   (unsigned long long)(l ? l->rx_bytes : 0),
 		   (unsigned long long)(l ? l->tx_bytes : 0));
+	out_printf(o,
+		   "\"offload\":{\"enabled\":%s,\"tx_super\":%llu,\"tx_split\":%llu,"
+		   "\"tx_segmented\":%llu,\"tx_csum\":%llu,\"rx_super\":%llu,\"rx_merged\":%llu},"
+		   "\"drops\":",
+		   n->offload ? "true" : "false", (unsigned long long)n->offload_stats.tx_super,
+		   (unsigned long long)n->offload_stats.tx_split,
+		   (unsigned long long)n->offload_stats.tx_segmented,
+		   (unsigned long long)n->offload_stats.tx_csum,
+		   (unsigned long long)n->offload_stats.rx_super,
+		   (unsigned long long)n->offload_stats.rx_merged);
 	drops_json(o, n->drops);
 	out_printf(o, ",\"peers\":[");
 	for (size_t i = 0, k = 0; i < n->peers.cap; i++) {
@@ -168,6 +178,15 @@ static void text_status(struct daemon *d, struct out *o, uint64_t now)
 		out_printf(o, "  legacy: on, %llu packets received, %llu sent\n",
 			   (unsigned long long)n->legacy->rx_packets,
 			   (unsigned long long)n->legacy->tx_packets);
+	if (n->offload)
+		out_printf(o,
+			   "  offload: on, %llu super-packets sent whole, %llu in parts, %llu cut "
+			   "into packets; %llu received whole, %llu coalesced\n",
+			   (unsigned long long)n->offload_stats.tx_super,
+			   (unsigned long long)n->offload_stats.tx_split,
+			   (unsigned long long)n->offload_stats.tx_segmented,
+			   (unsigned long long)n->offload_stats.rx_super,
+			   (unsigned long long)n->offload_stats.rx_merged);
 	drops_text(o, n->drops);
 	for (size_t i = 0; i < n->peers.cap; i++) {
 		struct peer *p = &n->peers.peers[i];
