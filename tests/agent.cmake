@@ -16,7 +16,8 @@ if(MQTTIP_SANITIZE)
 	list(APPEND agent_test_env "MQTTIP_BROKER_PRELOAD=${agent_libasan}")
 endif()
 
-set(agent_tests ping transfer restart rekey renew legacy spy adversary badinput statussock keyperms)
+set(agent_tests ping transfer restart rekey renew legacy spy adversary badinput statussock keyperms
+	offload)
 if(NOT MQTTIP_SANITIZE)
 	list(APPEND agent_tests valgrind) # valgrind cannot run an ASan build
 endif()
