@@ -187,6 +187,7 @@ static void test_offload(void)
 	used = batch_append_offload(body, sizeof(body), used, pkt, sizeof(pkt), MQTTIP_GSO_TCP,
 				    MQTTIP_GSO_FLAG_CSUM, 1348);
 	CHECK_EQ_INT(used, 5 + 9);
+	/* the offload record is PROTOCOL.md 7.4.1's example */
 	{
 		const uint8_t expect[] = {0x00, 0x03, 0x45, 0x01, 0x02, 0x80, 0x03,
 					  0x01, 0x01, 0x05, 0x44, 0x45, 0x01, 0x02};
