@@ -121,14 +121,16 @@ static void json_status(struct daemon *d, struct out *o, uint64_t now)
 		   (unsigned long long)(l ? l->tx_bytes : 0));
 	out_printf(o,
 		   "\"offload\":{\"enabled\":%s,\"tx_super\":%llu,\"tx_split\":%llu,"
-		   "\"tx_segmented\":%llu,\"tx_csum\":%llu,\"rx_super\":%llu,\"rx_merged\":%llu},"
-		   "\"drops\":",
+		   "\"tx_segmented\":%llu,\"tx_csum\":%llu,\"rx_super\":%llu,\"rx_merged\":%llu,"
+		   "\"read_in_place\":%llu,\"read_moved\":%llu},\"drops\":",
 		   n->offload ? "true" : "false", (unsigned long long)n->offload_stats.tx_super,
 		   (unsigned long long)n->offload_stats.tx_split,
 		   (unsigned long long)n->offload_stats.tx_segmented,
 		   (unsigned long long)n->offload_stats.tx_csum,
 		   (unsigned long long)n->offload_stats.rx_super,
-		   (unsigned long long)n->offload_stats.rx_merged);
+		   (unsigned long long)n->offload_stats.rx_merged,
+		   (unsigned long long)n->offload_stats.read_in_place,
+		   (unsigned long long)n->offload_stats.read_moved);
 	drops_json(o, n->drops);
 	out_printf(o, ",\"peers\":[");
 	for (size_t i = 0, k = 0; i < n->peers.cap; i++) {

@@ -12,8 +12,10 @@ static size_t append(uint8_t *body, size_t cap, size_t used, const uint8_t *pkt,
 		cap = MQTTIP_MAX_BODY;
 	if (used > cap || cap - used < record)
 		return 0;
-	/* the packet first: it may overlap where the head goes only if it sits in place */
-	memmove(body + used + head_len, pkt, len);
+	/* the packet first: it may overlap where the head goes only if it sits in place (where it
+	 * was read: then nothing moves) */
+	if (body + used + head_len != pkt)
+		memmove(body + used + head_len, pkt, len);
 	memcpy(body + used, head, head_len);
 	return used + record;
 }

@@ -162,7 +162,7 @@ struct node_offload {
 	struct gso_merge merge;		       /* TCP segments being coalesced on the way in */
 };
 
-/* Offload counters of the node (records, not bytes). */
+/* Offload and zero-copy counters of the node (records or packets, not bytes). */
 struct node_offload_stats {
 	uint64_t tx_super;     /* super-packets sent whole in an offload record */
 	uint64_t tx_split;     /* super-packets too large for the message, sent in several */
@@ -171,6 +171,9 @@ struct node_offload_stats {
 	uint64_t tx_csum;      /* partial checksums completed for a peer without offloads */
 	uint64_t rx_super;     /* super-packets received and delivered whole */
 	uint64_t rx_merged;    /* super-packets delivered coalesced from plain segments */
+	/* reads into node_send_area (with or without offloads): sent from where they were read,
+	 * or moved once (a batch with room, another peer, a queue, cutting) */
+	uint64_t read_in_place, read_moved;
 };
 
 /* What the host provides. Arrays are owned by the host and must outlive the node. */

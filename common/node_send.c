@@ -684,6 +684,7 @@ static void commit_area(struct node *n, struct peer *p, uint8_t *area, size_t le
 		used = batch_append(body, cap, b->used, area, len);
 	batch_commit(n, p, used, offload ? g->segments : 1, len);
 	n->offload_stats.tx_super += offload && g->segments > 1;
+	n->offload_stats.read_in_place++;
 	n->hint_peer = node_slot(n, p);
 	n->hint_len = len;
 }
@@ -727,6 +728,7 @@ static bool send_in_place(struct node *n, struct peer *p, uint8_t *area, size_t 
 
 			batch_commit(n, p, used, offload ? g->segments : 1, len);
 			n->offload_stats.tx_super += offload && g->segments > 1;
+			n->offload_stats.read_moved++;
 			n->hint_peer = node_slot(n, p);
 			n->hint_len = len;
 			return true;
@@ -781,6 +783,7 @@ void node_send_area_done(struct node *n, size_t len, const struct gso_info *gi, 
 		return;
 	}
 	f = &n->batches[fs];
+	n->offload_stats.read_moved++;
 	if (n->area_tail) {
 		memcpy(f->buf + MQTTIP_TRANSPORT_HEADER_LEN, pkt, len);
 		pkt = f->buf + MQTTIP_TRANSPORT_HEADER_LEN;

@@ -243,10 +243,34 @@ static void test_in_place(void)
 	/* all but the last: with the lab's two slots both busy (b, c), no free slot is left to move
 	 * a packet to should it not join the batch it was read into, so it is read elsewhere */
 	CHECK_EQ_INT(in_place, 9);
+	/* ... and sent from there, the packet for c too: it was read into a free slot */
+	CHECK_EQ_INT(lab[0].n.offload_stats.read_in_place, 9);
+	CHECK_EQ_INT(lab[0].n.offload_stats.read_moved, 0);
 	CHECK_EQ_INT(lab[1].bad_deliveries, 0);
 	CHECK(stream_ok(1, 10, seq - 10));
 	CHECK_EQ_INT(lab[2].stream_len, 100);
 	CHECK_EQ_INT(lab_drops(0, DROP_BAD_PACKET), 0);
+	/* a packet for c read after b's last record is moved out before b's batch is sealed */
+	lab[1].stream_len = 0;
+	lab[2].stream_len = 0;
+	for (unsigned k = 0; k < 2; k++) {
+		size_t len = lab_tcp(small, addr[0], addr[1], seq, 100, false);
+
+		host_read(0, small, len, &plain, &in_place);
+		seq += 100;
+	}
+	{
+		size_t len = lab_tcp(small, addr[0], addr[2], 101, 100, false);
+
+		host_read(0, small, len, &plain, &in_place);
+	}
+	node_flush(&lab[0].n, lab_now);
+	lab_run(100);
+	CHECK_EQ_INT(lab[0].n.offload_stats.read_in_place, 11);
+	CHECK_EQ_INT(lab[0].n.offload_stats.read_moved, 1);
+	CHECK_EQ_INT(lab[1].stream_len, 200);
+	CHECK_EQ_INT(lab[2].stream_len, 100);
+	CHECK_EQ_INT(lab[1].bad_deliveries + lab[2].bad_deliveries, 0);
 }
 
 static void test_queued(void)
