@@ -88,6 +88,7 @@ int tunnel_read(struct daemon *d)
 	return 0;
 }
 
+/* 0, or -1 with errno set (EIO for a short write). */
 static int write_all(struct daemon *d, struct iovec *iov, int n, size_t len)
 {
 	ssize_t w;
@@ -95,7 +96,11 @@ static int write_all(struct daemon *d, struct iovec *iov, int n, size_t len)
 	do {
 		w = writev(d->tun_fd, iov, n);
 	} while (w < 0 && errno == EINTR);
-	return w == (ssize_t)len ? 0 : -1;
+	if (w == (ssize_t)len)
+		return 0;
+	if (w >= 0)
+		errno = EIO;
+	return -1;
 }
 
 int tunnel_write(struct daemon *d, const uint8_t *pkt, size_t len)
@@ -106,6 +111,27 @@ int tunnel_write(struct daemon *d, const uint8_t *pkt, size_t len)
 	if (d->tun_offload)
 		return write_all(d, iov, 2, TUN_VNET_HDR_LEN + len);
 	return write_all(d, iov + 1, 1, len);
+}
+
+/* A kernel that refuses a kind of super-packet (UDP segmentation before Linux 6.2, say) gets
+ * the segments one by one, cut here (the spill buffer is free outside tunnel_read). */
+static int write_cut(struct daemon *d, const struct gso_info *g, const struct gso_chunk *chunks,
+		     size_t n)
+{
+	uint8_t *whole = d->spill, *seg = d->spill + TUN_READ_MAX;
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (len + chunks[i].len > TUN_READ_MAX)
+			return -1;
+		memcpy(whole + len, chunks[i].p, chunks[i].len);
+		len += chunks[i].len;
+	}
+	for (unsigned i = 0; i < g->segments; i++) {
+		if (tunnel_write(d, seg, gso_build(whole, g, i, 1, true, seg)))
+			return -1;
+	}
+	return 0;
 }
 
 int tunnel_write_gso(void *ctx, const struct gso_info *g, const struct gso_chunk *chunks, size_t n)
@@ -123,5 +149,9 @@ int tunnel_write_gso(void *ctx, const struct gso_info *g, const struct gso_chunk
 		iov[1 + i] = (struct iovec){(void *)chunks[i].p, chunks[i].len};
 		len += chunks[i].len;
 	}
-	return write_all(d, iov, (int)(1 + n), len);
+	if (write_all(d, iov, (int)(1 + n), len) == 0)
+		return 0;
+	if (errno == EINVAL && g->type != MQTTIP_GSO_NONE && g->segments > 1)
+		return write_cut(d, g, chunks, n);
+	return -1;
 }
