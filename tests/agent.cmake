@@ -44,6 +44,13 @@ target_link_libraries(mqtt_ceiling PRIVATE PkgConfig::AGENT_MOSQUITTO Threads::T
 # ... and the raw MQTT round trip that the benchmark compares the tunnel's ping with.
 add_executable(mqtt_rtt bench/mqtt_rtt.c)
 target_link_libraries(mqtt_rtt PRIVATE PkgConfig::AGENT_MOSQUITTO)
+# The benchmark itself, briefly (plain broker, 1 s, 10 pings): it keeps working. Its figures are
+# not checked; bench/agent_lab.sh prints them.
+add_test(NAME agent_lab_smoke COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/agent_lab.sh
+	${CMAKE_BINARY_DIR} 1)
+set_tests_properties(agent_lab_smoke PROPERTIES LABELS integration TIMEOUT 300
+	ENVIRONMENT "AGENT_LAB_QUICK=1;AGENT_LAB_MODES=plain;AGENT_LAB_WG=0"
+	PASS_REGULAR_EXPRESSION "plain\\.mqttip_nooffload +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+")
 
 # Settings and broker URL of `mqttip up` (unit).
 pkg_check_modules(AGENT_UV REQUIRED IMPORTED_TARGET libuv)

@@ -7,7 +7,9 @@
  * does (no libmosquitto thread in the path); TLS with the given client certificates, or plain TCP
  * when CAFILE is "-".
  * Usage: mqtt_rtt A_NS B_NS A_HOST B_HOST PORT CAFILE A_CERT A_KEY B_CERT B_KEY TOPIC_AB TOPIC_BA
- *                 COUNT INTERVAL_MS
+ *                 COUNT INTERVAL_MS [SAMPLES_FILE]
+ * (SAMPLES_FILE: every round trip is appended to it, in ms, one a line, for a caller that pools
+ * several runs)
  * (NS: a path such as /var/run/netns/NAME, or "-" for the current one). Prints
  * "count=N min_ms=X median_ms=X p99_ms=X". */
 #define _GNU_SOURCE
@@ -155,9 +157,10 @@ int main(int argc, char **argv)
 	pid_t b;
 	char c;
 
-	if (argc != 15) {
-		fprintf(stderr, "usage: mqtt_rtt A_NS B_NS A_HOST B_HOST PORT CAFILE A_CERT A_KEY "
-				"B_CERT B_KEY TOPIC_AB TOPIC_BA COUNT INTERVAL_MS\n");
+	if (argc != 15 && argc != 16) {
+		fprintf(stderr,
+			"usage: mqtt_rtt A_NS B_NS A_HOST B_HOST PORT CAFILE A_CERT A_KEY "
+			"B_CERT B_KEY TOPIC_AB TOPIC_BA COUNT INTERVAL_MS [SAMPLES_FILE]\n");
 		return 2;
 	}
 	count = atol(argv[13]);
@@ -196,6 +199,16 @@ int main(int argc, char **argv)
 	if (n == 0) {
 		fprintf(stderr, "mqtt_rtt: no answer\n");
 		goto out;
+	}
+	if (argc == 16) {
+		FILE *f = fopen(argv[15], "a");
+
+		for (int i = 0; f && i < n; i++)
+			fprintf(f, "%.3f\n", samples[i]);
+		if (!f || fclose(f)) {
+			perror(argv[15]);
+			goto out;
+		}
 	}
 	qsort(samples, (size_t)n, sizeof(*samples), cmp);
 	printf("count=%d min_ms=%.3f median_ms=%.3f p99_ms=%.3f\n", n, samples[0],
