@@ -44,6 +44,8 @@ target_link_libraries(mqtt_ceiling PRIVATE PkgConfig::AGENT_MOSQUITTO Threads::T
 # ... and the raw MQTT round trip that the benchmark compares the tunnel's ping with.
 add_executable(mqtt_rtt bench/mqtt_rtt.c)
 target_link_libraries(mqtt_rtt PRIVATE PkgConfig::AGENT_MOSQUITTO)
+# ... and the floor of a ping through any TUN tunnel (a TUN reader that answers pings itself).
+add_executable(tun_echo bench/tun_echo.c)
 # The benchmark itself, briefly (plain broker, 1 s, 10 pings): it keeps working. Its figures are
 # not checked; bench/agent_lab.sh prints them.
 add_test(NAME agent_lab_smoke COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/agent_lab.sh

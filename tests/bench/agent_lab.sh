@@ -13,7 +13,10 @@
 #                               trip a -> broker -> b -> broker -> a (64 B, tests/bench/mqtt_rtt,
 #                               two client processes as two nodes are), measured interleaved: 4
 #                               times 50 round trips then 50 pings, 10 ms apart, pooled, so that
-#                               both see the same machine
+#                               both see the same machine; and, interleaved too, pings to a TUN
+#                               device in a's namespace whose reader answers them itself
+#                               (tests/bench/tun_echo): the two process wake-ups and TUN passes any
+#                               TUN tunnel adds to its transport's round trip ("tun floor")
 # and once, as a reference without broker: Debian's wireguard-go between the two node namespaces
 # (direct UDP, routed by the broker namespace), same iperf3, ping and node CPU.
 # Figures go to stdout as "mode.name value" lines, then a table with the targets of issue 16:
@@ -29,12 +32,14 @@ MQTTIP="$BUILD/agent/mqttip"
 PLUGIN="$BUILD/plugin/mqttip_plugin.so"
 CEILING="$BUILD/tests/mqtt_ceiling"
 RTT="$BUILD/tests/mqtt_rtt"
+ECHO="$BUILD/tests/tun_echo"
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../integration/lib/agent_lab.sh"
 command -v iperf3 >/dev/null || lab_cannot_run "iperf3 not installed"
 command -v python3 >/dev/null || lab_cannot_run "python3 not installed"
 [ -x "$CEILING" ] || lab_cannot_run "$CEILING not built (target mqtt_ceiling)"
 [ -x "$RTT" ] || lab_cannot_run "$RTT not built (target mqtt_rtt)"
+[ -x "$ECHO" ] || lab_cannot_run "$ECHO not built (target tun_echo)"
 WG=${AGENT_LAB_WG:-1}
 QUICK=${AGENT_LAB_QUICK:-0}
 CEIL_SECS=4 ROUNDS=4 SAMPLES=50
@@ -97,10 +102,10 @@ rtt() {
 	fi
 }
 
-# pings ADDR N: N pings from a, 10 ms apart, appended to $TB_DIR/ping.samples
+# pings ADDR N [FILE]: N pings from a, 10 ms apart, appended to FILE (default ping.samples)
 pings() {
 	lab_in a ping -c "$2" -i 0.01 -W 1 "$1" >"$TB_DIR/ping" || true
-	sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$TB_DIR/ping" >>"$TB_DIR/ping.samples"
+	sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$TB_DIR/ping" >>"${3:-$TB_DIR/ping.samples}"
 }
 
 # median FILE
@@ -115,11 +120,13 @@ median() {
 # interleaved
 latency() {
 	local prefix=$1 mode=$2 addr=$3
-	rm -f "$TB_DIR/rtt.samples" "$TB_DIR/ping.samples"
+	rm -f "$TB_DIR/rtt.samples" "$TB_DIR/ping.samples" "$TB_DIR/echo.samples"
 	for _ in $(seq 1 "$ROUNDS"); do
 		[ -z "$mode" ] || rtt "$mode" "$SAMPLES" || tb_fail "$prefix: mqtt_rtt failed"
 		pings "$addr" "$SAMPLES"
+		pings 10.0.8.2 "$SAMPLES" "$TB_DIR/echo.samples"
 	done
+	put "$prefix.tun_floor_ms" "$(median "$TB_DIR/echo.samples")"
 	median "$TB_DIR/ping.samples" >/dev/null || tb_fail "$prefix: no ping answered"
 	put "$prefix.ping_median_ms" "$(median "$TB_DIR/ping.samples")"
 	[ -z "$mode" ] || put "$prefix.rtt_median_ms" "$(median "$TB_DIR/rtt.samples")"
@@ -227,6 +234,14 @@ wireguard_run() {
 }
 
 lab_init
+ip netns exec "$NS_A" "$ECHO" echo0 &
+TB_PIDS+=("$!")
+for _ in $(seq 1 50); do
+	lab_in a ip link show echo0 >/dev/null 2>&1 && break
+	sleep 0.1
+done
+lab_in a ip addr add 10.0.8.1/24 dev echo0
+lab_in a ip link set echo0 up
 "$MQTTIP" pki issue "$PKI" c --addr 10.0.1.3 >/dev/null
 "$MQTTIP" pki issue "$PKI" d --addr 10.0.1.4 >/dev/null
 chmod -R go+rX "$PKI/broker"
@@ -258,9 +273,13 @@ for mode in $MODES; do
 			"${R[$mode.$name.Mbit_per_s]}" "${R[$mode.$name.ratio]}" \
 			"${R[$mode.$name.ping_median_ms]}" "${R[$mode.$name.rtt_median_ms]}" \
 			"${R[$mode.$name.node_cpu_s_per_GB]}" "${R[$mode.$name.broker_cpu_s_per_GB]}"
-		printf '%-28s %9s %7s %9s\n' "  ping / raw round trip" "" "" \
+		printf '%-28s %9s %7s %9s  (ping - raw round trip %s ms, tun floor %s ms)\n' \
+			"  ping / raw round trip" "" "" \
 			"$(awk -v p="${R[$mode.$name.ping_median_ms]}" \
-				-v r="${R[$mode.$name.rtt_median_ms]}" 'BEGIN { printf "%.2f", p / r }')"
+				-v r="${R[$mode.$name.rtt_median_ms]}" 'BEGIN { printf "%.2f", p / r }')" \
+			"$(awk -v p="${R[$mode.$name.ping_median_ms]}" \
+				-v r="${R[$mode.$name.rtt_median_ms]}" 'BEGIN { printf "%.3f", p - r }')" \
+			"${R[$mode.$name.tun_floor_ms]}"
 	done
 	printf '%-28s %9s %7s\n' "$mode raw broker (1400 B)" \
 		"$(awk -v c="${R[$mode.ceiling_1400_MB_per_s]}" 'BEGIN { printf "%.0f", c * 8 }')" 1.00
