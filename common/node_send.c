@@ -276,7 +276,7 @@ static uint8_t *batch_room(struct node *n, struct peer *p, size_t record, uint64
 		n->batches[p->batch].peer = node_slot(n, p);
 	}
 	b = &n->batches[p->batch];
-	if (body_cap(n, p) - b->used < record) {
+	if (b->used > body_cap(n, p) || body_cap(n, p) - b->used < record) {
 		uint32_t s = p->batch;
 
 		flush_slot(n, s, now_ms);
