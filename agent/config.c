@@ -56,6 +56,7 @@ static const struct key keys[] = {
     {"prefix", 't', K_STR, STR(prefix), 0, 0},
     {"debug", 'd', K_BOOL, NUM(debug), 0, 0},
     {"strict-perms", 0, K_BOOL, NUM(strict_perms), 0, 0},
+    {"no-offload", 0, K_BOOL, NUM(no_offload), 0, 0},
     {"bundle", 0, K_PATH, STR(bundle), 0, 0},
     {"cert", 0, K_PATH, STR(cert), 0, 0},
     {"key", 0, K_PATH, STR(key), 0, 0},
@@ -380,6 +381,8 @@ void config_usage(FILE *out, const void *ctx)
 	    "  --connect-timeout S  first broker connect timeout (connect-timeout, default 10)\n"
 	    "  --subscribe-qos Q  highest subscription QoS, 1 or 0 (subscribe-qos, default 1;\n"
 	    "                     0 for RabbitMQ 3.x clusters: docs/SCALING.md)\n"
+	    "  --no-offload       TUN without offloads: one packet per read and write\n"
+	    "                     (no-offload, default false)\n"
 	    "  --max-peers N --queue-per-peer N --mqtt-keepalive S --broadcast-peers N\n"
 	    "  --rekey-after S --reject-after S\n");
 }

@@ -33,6 +33,7 @@ struct config {
 	char prefix[TOPIC_PREFIX_MAX + 1];
 	bool debug;
 	bool strict_perms; /* secret files others can read: an error, not a warning */
+	bool no_offload;   /* TUN without virtio-net header and offloads (docs/AGENT.md) */
 	char bundle[CONFIG_PATH_MAX];
 	char cert[CONFIG_PATH_MAX], key[CONFIG_PATH_MAX], cafile[CONFIG_PATH_MAX];
 	char node_cert[CONFIG_PATH_MAX], node_key[CONFIG_PATH_MAX], network_ca[CONFIG_PATH_MAX];

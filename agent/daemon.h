@@ -17,7 +17,8 @@
 #include "identity.h"
 #include "node.h"
 
-#define TUN_READS_PER_WAKE 128 /* packets read in one wake-up before yielding to the loop */
+#define TUN_READS_PER_WAKE 128	 /* packets read in one wake-up before yielding to the loop */
+#define TUN_READ_MAX	   65536 /* the largest super-packet a TUN read may return */
 #define ROUTE_CACHE_SIZE   256
 #define BATCH_SLOTS	   8
 #define LOOKUPS		   64	/* directory lookups in flight */
@@ -29,6 +30,7 @@ struct daemon {
 	struct identity id;
 
 	int tun_fd;
+	bool tun_offload; /* virtio-net header and offloads (tun.h) */
 	uv_poll_t tun_poll;
 	bool tun_reading;
 	struct broker broker;
@@ -51,8 +53,12 @@ struct daemon {
 	struct revocation *revocation;
 	struct ratelimit_sender *senders;
 
-	uint8_t pkt[MQTTIP_MAX_IP_PACKET + 64]; /* one TUN read */
-	uint64_t igmp_polled_ms;		/* last read of the interface's groups */
+	uint64_t igmp_polled_ms;     /* last read of the interface's groups */
+	struct node_offload offload; /* used when tun_offload */
+
+	/* A TUN read goes into the engine's batch (node_send_area); what does not fit there goes
+	 * on here, after room to make the packet whole in front of it. */
+	uint8_t spill[MQTTIP_MAX_BODY + TUN_READ_MAX];
 	uint64_t start_ms;
 };
 
@@ -62,6 +68,8 @@ struct daemon {
 int tunnel_read(struct daemon *d);
 /* Writes one packet to the TUN device; 0 or -1. */
 int tunnel_write(struct daemon *d, const uint8_t *pkt, size_t len);
+/* node_offload.deliver: one packet with its offload metadata, in chunks, in one write. */
+int tunnel_write_gso(void *ctx, const struct gso_info *g, const struct gso_chunk *chunks, size_t n);
 
 /* status.c */
 int status_server_start(struct daemon *d, char *err, size_t cap);

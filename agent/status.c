@@ -129,6 +129,15 @@ static void text_status(struct daemon *d, struct out *o, uint64_t now)
 		out_printf(o, "  legacy: on, %llu packets received, %llu sent\n",
 			   (unsigned long long)n->legacy->rx_packets,
 			   (unsigned long long)n->legacy->tx_packets);
+	if (n->offload)
+		out_printf(o,
+			   "  offload: on, %llu super-packets sent whole, %llu in parts, %llu cut "
+			   "into packets; %llu received whole, %llu coalesced\n",
+			   (unsigned long long)n->offload_stats.tx_super,
+			   (unsigned long long)n->offload_stats.tx_split,
+			   (unsigned long long)n->offload_stats.tx_segmented,
+			   (unsigned long long)n->offload_stats.rx_super,
+			   (unsigned long long)n->offload_stats.rx_merged);
 	drops_text(o, n->drops);
 	for (size_t i = 0; i < n->peers.cap; i++) {
 		struct peer *p = &n->peers.peers[i];

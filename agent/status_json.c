@@ -116,6 +116,22 @@ static void put_legacy(struct doc *j, cJSON *root, const struct node_legacy *l)
 	put_u64(j, o, "tx_bytes", l ? l->tx_bytes : 0);
 }
 
+static void put_offload(struct doc *j, cJSON *root, const struct node *n)
+{
+	cJSON *o = put(j, root, "offload", cJSON_CreateObject());
+	const struct node_offload_stats *s = &n->offload_stats;
+
+	put_bool(j, o, "enabled", n->offload != NULL);
+	put_u64(j, o, "tx_super", s->tx_super);
+	put_u64(j, o, "tx_split", s->tx_split);
+	put_u64(j, o, "tx_segmented", s->tx_segmented);
+	put_u64(j, o, "tx_csum", s->tx_csum);
+	put_u64(j, o, "rx_super", s->rx_super);
+	put_u64(j, o, "rx_merged", s->rx_merged);
+	put_u64(j, o, "read_in_place", s->read_in_place);
+	put_u64(j, o, "read_moved", s->read_moved);
+}
+
 static void put_peer(struct doc *j, cJSON *peers, struct node *n, struct peer *p, uint64_t now)
 {
 	cJSON *o = put(j, peers, NULL, cJSON_CreateObject());
@@ -156,6 +172,7 @@ char *status_json(struct daemon *d, uint64_t now, size_t *len)
 	}
 	put_broker(&j, root, &d->broker);
 	put_legacy(&j, root, n->legacy);
+	put_offload(&j, root, n);
 	put_drops(&j, root, n->drops);
 	peers = put(&j, root, "peers", cJSON_CreateArray());
 	for (size_t i = 0; i < n->peers.cap; i++) {

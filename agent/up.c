@@ -476,6 +476,28 @@ static int load_revocation(struct daemon *d, char *err, size_t cap)
 	return rc;
 }
 
+/* The TUN interface, with offloads unless the kernel or --no-offload says otherwise (before the
+ * engine starts: offloads change what it announces). */
+static int open_tun(struct daemon *d, char *err, size_t cap)
+{
+	char note[256];
+
+	d->tun_fd = tun_open(d->cfg.ifname, !d->cfg.no_offload, &d->tun_offload, note, err, cap);
+	if (d->tun_fd < 0)
+		return -1;
+	if (!d->cfg.no_offload && !d->tun_offload)
+		log_info("TUN offloads not available (%s): one packet per read and write", note);
+	if (tun_configure(d->cfg.ifname, d->cfg.has_addr4 ? &d->cfg.addr4 : NULL, d->cfg.prefix4,
+			  d->cfg.has_addr6 ? &d->cfg.addr6 : NULL, d->cfg.prefix6, d->cfg.mtu, err,
+			  cap))
+		return -1;
+	/* a super-packet fits one message: read once, sealed where it was read */
+	if (d->tun_offload &&
+	    tun_set_gso_max(d->cfg.ifname, MQTTIP_OFFLOAD_MAX_PACKET, note, sizeof(note)))
+		log_warn("%s: larger super-packets are cut in software", note);
+	return 0;
+}
+
 /* The engine's storage: one allocation each, at start. */
 static int start_node(struct daemon *d, char *err, size_t cap)
 {
@@ -522,6 +544,10 @@ static int start_node(struct daemon *d, char *err, size_t cap)
 	st.routes = d->routes;
 	st.n_routes = ROUTE_CACHE_SIZE;
 	st.legacy = d->legacy;
+	if (d->tun_offload) {
+		d->offload.deliver = tunnel_write_gso;
+		st.offload = &d->offload;
+	}
 	st.wanted = d->wanted;
 	st.n_wanted = LOOKUPS;
 	st.revocation = d->revocation;
@@ -633,13 +659,7 @@ static int run(struct daemon *d)
 		return fatal(err);
 	/* the interface first: without the right to make it nothing else matters (the node would
 	 * write its state file before) */
-	if ((d->tun_fd = tun_open(d->cfg.ifname, err, sizeof(err))) < 0)
-		return fatal(err);
-	if (tun_configure(d->cfg.ifname, d->cfg.has_addr4 ? &d->cfg.addr4 : NULL, d->cfg.prefix4,
-			  d->cfg.has_addr6 ? &d->cfg.addr6 : NULL, d->cfg.prefix6, d->cfg.mtu, err,
-			  sizeof(err)))
-		return fatal(err);
-	if (start_node(d, err, sizeof(err)))
+	if (open_tun(d, err, sizeof(err)) || start_node(d, err, sizeof(err)))
 		return fatal(err);
 	if (d->cfg.has_addr4)
 		netaddr_format(&d->cfg.addr4, a4, sizeof(a4));
@@ -666,9 +686,9 @@ static int run(struct daemon *d)
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	d->start_ms = uv_now(d->loop);
-	log_info("up: interface %s%s%s%s%s, node %s, mode %s%s, broker %s%s", d->cfg.ifname,
-		 a4[0] ? " " : "", a4, a6[0] ? " " : "", a6, d->id.secure ? d->id.cert.name : "-",
-		 d->id.secure ? "secure" : "",
+	log_info("up: interface %s%s%s%s%s%s, node %s, mode %s%s, broker %s%s", d->cfg.ifname,
+		 a4[0] ? " " : "", a4, a6[0] ? " " : "", a6, d->tun_offload ? " (offloads)" : "",
+		 d->id.secure ? d->id.cert.name : "-", d->id.secure ? "secure" : "",
 		 d->node.legacy ? (d->id.secure ? "+legacy" : "legacy") : "", d->cfg.broker[0],
 		 d->cfg.n_brokers > 1 ? " (and others in turn)" : "");
 	start_reading(d);

@@ -5,11 +5,12 @@
  *   CAPS_MAX_MESSAGE      4  the largest transport message the node accepts, bytes
  *                            (MQTTIP_MIN_MESSAGE .. MQTTIP_MAX_TRANSPORT_MSG): its peers keep
  *                            their batches for it at most that large (a device's small buffer)
- *   CAPS_FEATURES         4  a bitmask of optional message formats the node understands
- *   CAPS_REVOCATION       8  the version of the VPN revocation list the node holds (4.8): the
- *                            side with the newer list hands it over after the handshake
- * A record of an unknown type is skipped (a newer node may send more); a known type with the
- * wrong length, a value out of range or a record running past the end makes the whole block
+ *   CAPS_FEATURES         4  a bitmask of optional message formats the node understands:
+ *                            MQTTIP_FEATURE_OFFLOAD (proto.h), offload records in transport bodies
+ * (7.4.1); unknown bits are kept and ignored CAPS_REVOCATION       8  the version of the VPN
+ * revocation list the node holds (4.8): the side with the newer list hands it over after the
+ * handshake A record of an unknown type is skipped (a newer node may send more); a known type with
+ * the wrong length, a value out of range or a record running past the end makes the whole block
  * malformed (the handshake is refused). Absent records mean the defaults (caps_default). */
 #ifndef MQTTIP_CAPS_H
 #define MQTTIP_CAPS_H
@@ -27,7 +28,7 @@ enum caps_type {
 
 struct caps {
 	uint32_t max_message;	     /* bytes */
-	uint32_t features;	     /* CAPS_FEATURE_* bits */
+	uint32_t features;	     /* MQTTIP_FEATURE_* bits */
 	uint64_t revocation_version; /* 0: no list */
 };
 

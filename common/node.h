@@ -8,7 +8,10 @@
  *                  transport messages are opened in place
  *   node_send      one IP packet from the local stack; node_flush at the end of a wake-up seals
  *                  and publishes the batches it filled (PROTOCOL.md 8.5: never held across
- *                  wake-ups, so batching adds no latency)
+ *                  wake-ups, so batching adds no latency). A host with offloads (a TUN device
+ *                  with virtio_net_hdr) reads straight into the batch a packet goes to
+ *                  (node_send_area, node_send_area_done) and hands over super-packets with their
+ *                  segmentation metadata (gso.h), carried whole to peers that accept them
  *   node_tick      timers (node_timers.c); call every NODE_TICK_MS or more often
  *
  * and its I/O goes through the small table of callbacks in struct node_ops. Every entry point takes
@@ -34,6 +37,7 @@
 #include "caps.h"
 #include "cert.h"
 #include "drop.h"
+#include "gso.h"
 #include "handshake.h"
 #include "keypair.h"
 #include "legacy.h"
@@ -155,6 +159,33 @@ struct node_legacy {
 	size_t n_groups;
 };
 
+/* What offloads need, from a host whose local stack takes super-packets (a TUN device with
+ * virtio_net_hdr). With it the node announces MQTTIP_FEATURE_OFFLOAD. */
+struct node_offload {
+	/* Hands a checked packet with its offload metadata to the local stack in one piece: the
+	 * chunks, in order, are the packet (a super-packet, a packet with a partial checksum, or
+	 * segments coalesced under the first one's rewritten headers); g->type MQTTIP_GSO_NONE
+	 * without flags is a plain packet. ctx is node_ops.ctx. 0 or -1 (counted deliver). */
+	int (*deliver)(void *ctx, const struct gso_info *g, const struct gso_chunk *chunks,
+		       size_t n);
+	uint8_t segment[MQTTIP_MAX_IP_PACKET]; /* one packet cut from a super-packet */
+	struct gso_merge merge;		       /* TCP segments being coalesced on the way in */
+};
+
+/* Offload and zero-copy counters of the node (records or packets, not bytes). */
+struct node_offload_stats {
+	uint64_t tx_super;     /* super-packets sent whole in an offload record */
+	uint64_t tx_split;     /* super-packets too large for the message, sent in several */
+	uint64_t tx_segmented; /* super-packets cut into plain packets (peer without offloads,
+				* legacy, queue, broadcast) */
+	uint64_t tx_csum;      /* partial checksums completed for a peer without offloads */
+	uint64_t rx_super;     /* super-packets received and delivered whole */
+	uint64_t rx_merged;    /* super-packets delivered coalesced from plain segments */
+	/* reads into node_send_area (with or without offloads): sent from where they were read,
+	 * or moved once (a batch with room, another peer, a queue, cutting) */
+	uint64_t read_in_place, read_moved;
+};
+
 /* What the host provides. Arrays are owned by the host and must outlive the node. */
 struct node_storage {
 	struct peer *peers; /* the peer table, 1..PEER_TABLE_MAX entries */
@@ -178,7 +209,8 @@ struct node_storage {
 	size_t n_ratelimit_senders;
 	struct node_route *routes; /* optional route cache (NULL, 0: none) */
 	size_t n_routes;
-	struct node_legacy *legacy; /* required when the credentials enable legacy mode */
+	struct node_legacy *legacy;   /* required when the credentials enable legacy mode */
+	struct node_offload *offload; /* NULL: no offloads (a device) */
 };
 
 struct node_batch {
@@ -186,7 +218,8 @@ struct node_batch {
 	size_t used;	  /* body bytes */
 	uint32_t packets; /* records in the body, and their bytes */
 	size_t bytes;
-	uint8_t *buf; /* batch_size bytes: header, body, tag */
+	uint8_t *buf;  /* batch_size bytes: header, body, tag */
+	bool reserved; /* free, but holds the packet being sent (node_send_area_done) */
 };
 
 /* Who the node is (from struct node_credentials, checked). */
@@ -230,6 +263,15 @@ struct node {
 	struct node_batch batches[NODE_BATCH_SLOTS_MAX];
 	size_t n_batches, batch_size;
 	uint32_t batch_evict;
+	/* the host's next read (node_send_area): into a batch's tail or a free slot */
+	uint8_t *area;
+	size_t area_cap;
+	uint32_t area_slot, area_peer; /* the slot it lies in; the peer it was meant for */
+	bool area_tail, area_offload;  /* after area_peer's records; written as an offload record */
+	uint32_t hint_peer;	       /* the peer the last packet went to, and its length */
+	size_t hint_len;
+	struct node_offload *offload; /* NULL: no offloads */
+	struct node_offload_stats offload_stats;
 	/* handshakes (their states are in the peer table's pool) */
 	struct ratelimit ratelimit;
 	uint8_t last_tai64n[MQTTIP_TIMESTAMP_LEN]; /* newest we sent: ours strictly increase */
@@ -271,6 +313,21 @@ void node_input(struct node *n, const char *topic, size_t topic_len, uint8_t *pa
 		bool retained, uint64_t now_ms);
 /* One IP packet from the local stack (len bytes, trailing bytes past its total length ignored). */
 void node_send(struct node *n, const uint8_t *pkt, size_t len, uint64_t now_ms);
+/* The same with offload metadata (g: type, flags and size as the host's stack gave them; NULL: a
+ * plain packet): a super-packet goes whole to a peer that accepts offload records, cut into
+ * smaller ones when the message cannot hold it, into plain packets otherwise; a partial checksum
+ * is completed for a peer without offloads. pkt is len bytes, exactly the IP packet. */
+void node_send_gso(struct node *n, const uint8_t *pkt, size_t len, const struct gso_info *g,
+		   uint64_t now_ms);
+/* Zero-copy reads: where the host should read its next packet, *cap bytes at the returned
+ * pointer, inside the batch it will most likely join (the tail of the batch the last packet
+ * joined, or a free slot). NULL: no place now (read elsewhere, then node_send_gso). The area is
+ * valid until the next call into the engine. A packet longer than *cap does not fit: the host
+ * reads the rest elsewhere and hands the whole over with node_send_gso. */
+uint8_t *node_send_area(struct node *n, size_t *cap);
+/* The packet (len bytes, at most the area's capacity) was read into the area node_send_area
+ * returned; g as for node_send_gso. */
+void node_send_area_done(struct node *n, size_t len, const struct gso_info *g, uint64_t now_ms);
 /* End of a wake-up: seals and publishes every open batch. */
 void node_flush(struct node *n, uint64_t now_ms);
 /* Timers: expiry, handshake retries and give-up, keepalives, lookups. */

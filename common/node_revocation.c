@@ -29,6 +29,7 @@ void node_caps_update(struct node *n)
 	struct caps c = caps_default();
 
 	c.max_message = (uint32_t)n->set.max_receive;
+	c.features = n->offload ? MQTTIP_FEATURE_OFFLOAD : 0;
 	c.revocation_version = n->revocation ? n->revocation->version : 0;
 	n->caps_len = caps_encode(&c, n->caps);
 	n->local.ext = n->caps;

@@ -36,6 +36,8 @@
 /* Handshake messages (see PROTOCOL.md "Handshake"). Both carry the sender's capabilities
  * (PROTOCOL.md 6.15) in their encrypted payload: up to MQTTIP_HANDSHAKE_EXT_MAX bytes. */
 #define MQTTIP_HANDSHAKE_EXT_MAX 32
+/* Bits of the capability CAPS_FEATURES (PROTOCOL.md 6.15): optional formats a node accepts. */
+#define MQTTIP_FEATURE_OFFLOAD 0x00000001u /* offload records in transport bodies (7.4.1) */
 #define MQTTIP_INITIATION_FIXED_LEN                                                                \
 	(4 + 4 + MQTTIP_KEY_LEN + (MQTTIP_KEY_LEN + MQTTIP_AEAD_TAG_LEN) + MQTTIP_TIMESTAMP_LEN +  \
 	 1 + MQTTIP_AEAD_TAG_LEN + MQTTIP_MAC_LEN) /* plus the capabilities and the certificate */
@@ -54,6 +56,17 @@
 /* The smallest limit a node may set on the messages it accepts: one full IP packet. */
 #define MQTTIP_MIN_MESSAGE                                                                         \
 	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_MAX_IP_PACKET)
+/* Offload records (PROTOCOL.md 7.4.1): a length with its top bit set carries a super-packet with
+ * 4 bytes of segmentation metadata before it, to peers that announced MQTTIP_FEATURE_OFFLOAD. */
+#define MQTTIP_OFFLOAD_RECORD_FLAG   0x8000
+#define MQTTIP_OFFLOAD_META_LEN	     4 /* gso type (1), flags (1), segment size (2, big-endian) */
+#define MQTTIP_OFFLOAD_RECORD_HEADER (MQTTIP_BATCH_RECORD_HEADER + MQTTIP_OFFLOAD_META_LEN)
+#define MQTTIP_OFFLOAD_MAX_PACKET    (MQTTIP_MAX_BODY - MQTTIP_OFFLOAD_RECORD_HEADER)
+#define MQTTIP_OFFLOAD_MAX_SEGMENTS  64	  /* segments one offload record may stand for */
+#define MQTTIP_GSO_NONE		     0	  /* one packet (maybe with a partial checksum) */
+#define MQTTIP_GSO_TCP		     1	  /* TCP segments of the segment size (TSO) */
+#define MQTTIP_GSO_UDP		     2	  /* UDP datagrams of the segment size (USO) */
+#define MQTTIP_GSO_FLAG_CSUM	     0x01 /* the L4 checksum field holds the pseudo-header sum */
 
 /* Replay window: a receiver accepts at least this many counters below the highest it accepted
  * (the window itself is receiver-local: replay.h REPLAY_WINDOW) */

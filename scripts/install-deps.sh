@@ -12,6 +12,8 @@ packages=(
 	# the unit tests of common/ run on rv32 under qemu (tests/rv32.cmake)
 	qemu-system-misc
 	iproute2 iputils-ping iperf3 procps psmisc valgrind nftables
+	# the agent benchmark's reference tunnel (tests/bench/agent_lab.sh)
+	wireguard-go wireguard-tools
 	faketime
 	rabbitmq-server
 	# Debian packages (debian/, test package_build), man pages (scdoc renders them; man-db,

@@ -2,6 +2,8 @@
 add_library(mqttip_node_lab STATIC unit/node_lab.c)
 target_link_libraries(mqttip_node_lab PUBLIC mqttip_node)
 mqttip_unit_test(test_node SOURCES unit/test_node.c LIBS mqttip_node_lab)
+# Offloads in the engine: super-packets whole, cut, coalesced, read in place, forged.
+mqttip_unit_test(test_node_offload SOURCES unit/test_node_offload.c LIBS mqttip_node_lab)
 
 # The field failures the engine fixed, and the VPN revocation list on a broker that enforces
 # nothing, with real agents and a host-port device.

@@ -9,9 +9,12 @@ target_include_directories(test_replay_1984 PRIVATE ${CMAKE_SOURCE_DIR}/common)
 mqttip_unit_test(test_keypair SOURCES unit/test_keypair.c LIBS mqttip_transport)
 mqttip_unit_test(test_session SOURCES unit/test_session.c LIBS mqttip_transport)
 mqttip_unit_test(test_batch SOURCES unit/test_batch.c LIBS mqttip_transport)
+# Super-packets (common/gso.c): checks, checksums, segmentation, coalescing.
+mqttip_unit_test(test_gso SOURCES unit/test_gso.c LIBS mqttip_gso)
 
 mqttip_fuzz_target(fuzz_transport fuzz/fuzz_transport.c mqttip_transport)
 mqttip_fuzz_target(fuzz_batch fuzz/fuzz_batch.c mqttip_transport)
+mqttip_fuzz_target(fuzz_offload fuzz/fuzz_offload.c mqttip_transport mqttip_gso)
 
 # Not a test: prints figures. The smoke test runs it for a few iterations so it keeps working.
 add_executable(bench_transport bench/bench_transport.c)

@@ -1,11 +1,10 @@
 /* mqtt_ceiling - the raw broker ceiling between two network namespaces: one libmosquitto
  * publisher whose socket is opened in PUB_NS and one subscriber whose socket is opened in SUB_NS
  * (setns before each connect, so one process can keep a bounded window of messages in flight:
- * sent and not yet received), QoS 0, TLS with the given client certificates.
- * Usage: mqtt_ceiling PUB_NS SUB_NS PUB_HOST SUB_HOST PORT CAFILE PUB_CERT PUB_KEY SUB_CERT
- *                     SUB_KEY TOPIC FILTER SIZE SECONDS
- * (NS: a path such as /var/run/netns/NAME, or "-" for the current one). Prints
- * "msgs_per_s=N bytes_per_s=N received=N". */
+ * sent and not yet received), QoS 0, TLS with the given client certificates (plain TCP when CAFILE
+ * is "-"). Usage: mqtt_ceiling PUB_NS SUB_NS PUB_HOST SUB_HOST PORT CAFILE PUB_CERT PUB_KEY
+ * SUB_CERT SUB_KEY TOPIC FILTER SIZE SECONDS (NS: a path such as /var/run/netns/NAME, or "-" for
+ * the current one). Prints "msgs_per_s=N bytes_per_s=N received=N". */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -70,7 +69,8 @@ static struct mosquitto *client(const char *ns, const char *host, int port, cons
 	if (!m || enter_ns(ns) < 0)
 		return NULL;
 	mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-	if (mosquitto_tls_set(m, ca, NULL, cert, key, NULL) != MOSQ_ERR_SUCCESS ||
+	if ((strcmp(ca, "-") &&
+	     mosquitto_tls_set(m, ca, NULL, cert, key, NULL) != MOSQ_ERR_SUCCESS) ||
 	    mosquitto_connect(m, host, port, 60) != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "mqtt_ceiling: cannot connect to %s:%d\n", host, port);
 		return NULL;

@@ -22,6 +22,7 @@
 #define LAB_DELIVERED	400
 #define LAB_WALL_BASE	1790000000ull /* unix seconds at lab time 0 */
 #define LAB_BATCH_SLOTS 2
+#define LAB_STREAM	65536 /* TCP payload bytes a node's stack received, in order */
 
 struct lab_node {
 	bool used, connected;
@@ -54,6 +55,16 @@ struct lab_node {
 	unsigned published;	/* messages it published */
 	size_t largest_data_in; /* the largest transport message delivered to it */
 	bool log;
+	/* offloads (node_storage.offload): set before lab_start */
+	bool offload;
+	struct node_offload offload_mem;
+	/* what its stack received, as a kernel would see it: deliveries (one per write), the IP
+	 * packets they stand for, super-packets among them, TCP payload in arrival order, and
+	 * packets that would fail the kernel's checks (a bad checksum, metadata that does not fit)
+	 */
+	unsigned deliveries, delivered_packets, delivered_super, bad_deliveries;
+	uint8_t stream[LAB_STREAM];
+	size_t stream_len;
 };
 
 extern struct lab_node lab[LAB_NODES];
@@ -94,6 +105,12 @@ void lab_stop(int i);
 size_t lab_packet(uint8_t *buf, const char *src, const char *dst, uint32_t marker, size_t len);
 /* Node i sends one packet (node_send + node_flush). */
 void lab_send(int i, const char *src, const char *dst, uint32_t marker);
+/* An IPv4/TCP packet src:40000 -> dst:5201, sequence number seq, ACK, payload bytes
+ * payload_at(seq + k) each, checksum complete, or partial (the pseudo-header sum, as a TUN device
+ * with offloads hands it over); returns its length. */
+size_t lab_tcp(uint8_t *buf, const char *src, const char *dst, uint32_t seq, size_t payload,
+	       bool partial);
+uint8_t lab_payload_at(uint32_t seq);
 /* Node i sends n packets of len bytes in one wake-up (one node_flush), markers first.. */
 void lab_send_burst(int i, const char *src, const char *dst, uint32_t first, unsigned n,
 		    size_t len);

@@ -172,6 +172,77 @@ static void test_roundtrip(void)
 	CHECK_EQ_INT(mismatches, 0);
 }
 
+/* Offload records (PROTOCOL.md 7.4.1): bytes as written, read back with their metadata, refused
+ * by a reader that did not announce them, and the framing limits. */
+static void test_offload(void)
+{
+	static uint8_t body[MQTTIP_MAX_BODY + 8], big[MQTTIP_OFFLOAD_MAX_PACKET + 1];
+	const uint8_t pkt[3] = {0x45, 0x01, 0x02};
+	struct batch_reader r;
+	struct batch_record rec;
+	const uint8_t *p;
+	size_t used, len;
+
+	used = batch_append(body, sizeof(body), 0, pkt, sizeof(pkt));
+	used = batch_append_offload(body, sizeof(body), used, pkt, sizeof(pkt), MQTTIP_GSO_TCP,
+				    MQTTIP_GSO_FLAG_CSUM, 1348);
+	CHECK_EQ_INT(used, 5 + 9);
+	/* the offload record is PROTOCOL.md 7.4.1's example */
+	{
+		const uint8_t expect[] = {0x00, 0x03, 0x45, 0x01, 0x02, 0x80, 0x03,
+					  0x01, 0x01, 0x05, 0x44, 0x45, 0x01, 0x02};
+		CHECK_MEM(body, expect, sizeof(expect));
+	}
+	batch_reader_init(&r, body, used);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), 1);
+	CHECK(!rec.offload);
+	CHECK_EQ_INT(rec.len, 3);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), 1);
+	CHECK(rec.offload);
+	CHECK_EQ_INT(rec.gso_type, MQTTIP_GSO_TCP);
+	CHECK_EQ_INT(rec.flags, MQTTIP_GSO_FLAG_CSUM);
+	CHECK_EQ_INT(rec.segment_size, 1348);
+	CHECK_EQ_INT(rec.len, 3);
+	CHECK(rec.pkt == body + 11);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), 0);
+	/* a node that did not announce them: too long, as before they existed */
+	batch_reader_init(&r, body, used);
+	CHECK_EQ_INT(batch_next(&r, &p, &len), 1);
+	CHECK_EQ_INT(batch_next(&r, &p, &len), BATCH_ERR_TOO_LONG);
+	CHECK_EQ_INT(batch_next(&r, &p, &len), BATCH_ERR_TOO_LONG);
+	/* framing: length 0, above the maximum, metadata or packet cut short */
+	batch_reader_init(&r, (const uint8_t *)"\x80\x00\x01\x01\x00\x10", 6);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), BATCH_ERR_OFFLOAD);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), BATCH_ERR_OFFLOAD);
+	body[0] = (uint8_t)((MQTTIP_OFFLOAD_RECORD_FLAG | (MQTTIP_OFFLOAD_MAX_PACKET + 1)) >> 8);
+	body[1] = (uint8_t)(MQTTIP_OFFLOAD_MAX_PACKET + 1);
+	batch_reader_init(&r, body, sizeof(body));
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), BATCH_ERR_OFFLOAD);
+	batch_reader_init(&r, (const uint8_t *)"\x80\x01\x01\x01\x00", 5);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), BATCH_ERR_TRUNCATED);
+	batch_reader_init(&r, (const uint8_t *)"\x80\x02\x01\x01\x00\x10\x45", 7);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), BATCH_ERR_TRUNCATED);
+	/* the largest one fills a body exactly; the writer refuses one byte more, or no room */
+	CHECK_EQ_INT(
+	    batch_append_offload(body, sizeof(body), 0, big, MQTTIP_OFFLOAD_MAX_PACKET, 1, 1, 1000),
+	    MQTTIP_MAX_BODY);
+	CHECK_EQ_INT(batch_append_offload(body, sizeof(body), 0, big, MQTTIP_OFFLOAD_MAX_PACKET + 1,
+					  1, 1, 1000),
+		     0);
+	CHECK_EQ_INT(batch_append_offload(body, sizeof(body), 0, big, 0, 1, 1, 1000), 0);
+	CHECK_EQ_INT(
+	    batch_append_offload(body, sizeof(body), 1, big, MQTTIP_OFFLOAD_MAX_PACKET, 1, 1, 1000),
+	    0);
+	batch_reader_init(&r, body, MQTTIP_MAX_BODY);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), 1);
+	CHECK_EQ_INT(rec.len, MQTTIP_OFFLOAD_MAX_PACKET);
+	CHECK_EQ_INT(batch_next_record(&r, true, &rec), 0);
+	/* a packet read where a plain record would put it moves for an offload record */
+	memcpy(body + 2, "moved", 5);
+	CHECK_EQ_INT(batch_append_offload(body, sizeof(body), 0, body + 2, 5, 0, 1, 0), 11);
+	CHECK_MEM(body + 6, "moved", 5);
+}
+
 int main(void)
 {
 	test_append_bytes();
@@ -180,5 +251,6 @@ int main(void)
 	test_read();
 	test_read_malformed();
 	test_roundtrip();
+	test_offload();
 	return check_done();
 }
