@@ -42,6 +42,9 @@ static void print_synopsis(const struct cli *c, FILE *out)
 }
 
 static void vprint_error(const struct cli *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vprint_error(const struct cli *c, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "mqttip%s%s: ", c->command[0] ? " " : "", c->command);
 	vfprintf(stderr, fmt, ap);

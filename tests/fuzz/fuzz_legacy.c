@@ -52,8 +52,8 @@ static void check_cache(const uint8_t *data, size_t size)
 		memset(nonce, 0, sizeof(nonce));
 		nonce[0] = (uint8_t)v;
 		nonce[1] = (uint8_t)(v >> 8);
-		got = who < 4 ? legacy_nonce_cache_check_and_add_from(&cache, sender, 4, nonce)
-			      : legacy_nonce_cache_check_and_add(&cache, nonce);
+		got = legacy_nonce_cache_check_and_add(&cache, who < 4 ? sender : NULL,
+						       who < 4 ? 4 : 0, nonce);
 		if (got == seen)
 			abort();
 		if (!seen) {

@@ -38,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case TOPIC_LEGACY:
 		n = topic_legacy(buf, sizeof(buf), PREFIX, &t.dst);
 		break;
+	case TOPIC_REVOCATION:
+		n = topic_revocation(buf, sizeof(buf), PREFIX);
+		break;
 	default:
 		abort();
 	}

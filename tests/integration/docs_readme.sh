@@ -346,12 +346,13 @@ part_deploy() {
 	k=$(index_of "$id")
 	run_blocks "${IDS[@]:0:k}"
 	# Step 1 named what each machine needs from Debian: the packages of the libraries mqttip
-	# loads (ldd, then dpkg -S), mosquitto on the broker host, mosquitto_sub's package on ops.
+	# loads (ldd, then dpkg -S; the C runtime and a sanitizer build's runtime aside), mosquitto
+	# on the broker host, mosquitto_sub's package on ops.
 	local h lib pkg need
 	for h in "${HOSTS[@]}"; do
 		need=$(for lib in $(ldd "$MQTTIP" | awk '/=> \// { print $3 }'); do
 			dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
-		done | cut -d: -f1 | sort -u | grep -vx libc6)
+		done | cut -d: -f1 | sort -u | grep -vxE 'libc6|libgcc-s1|libstdc\+\+6|lib(a|ub)san[0-9]+')
 		[ "$h" != broker ] || need+=$'\nmosquitto'
 		[ "$h" != ops ] || need+=$'\n'$(dpkg -S "$(command -v mosquitto_sub)" | cut -d: -f1)
 		for pkg in $need; do
