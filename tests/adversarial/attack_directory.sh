@@ -8,6 +8,8 @@
 # node 3 stays reachable, also for a node that starts after the forgeries.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+# shellcheck source=../tools/flip.sh
+. "$(dirname "$0")/../tools/flip.sh"
 
 lab_init 3
 lab_broker_start
@@ -32,11 +34,11 @@ cakey="$LAB_DIR/pki/network-ca.key"
 mitm extract -t "$cert3" "$SPY_REC" "$f/genuine3"
 mitm extract -t "mqttip/cert/$(lab_taddr 2)" "$SPY_REC" "$f/genuine2"
 # Tampered: the last byte of not_after in node 3's genuine certificate (PROTOCOL.md 4.1: the
-# layout ends with not_after(8) serial(8) ca_key_id(8) signature(64)): a forger that stretches
+# layout ends with not_after(8) serial(8) ca_key_id(8) signature(64)): a forger that changes
 # the validity breaks the signature.
 cp "$f/genuine3" "$f/edited"
 size=$(stat -c %s "$f/edited")
-printf '\xff' | dd of="$f/edited" bs=1 seek=$((size - 64 - 8 - 8 - 1)) conv=notrunc status=none
+flip_byte "$f/edited" $((size - 64 - 8 - 8 - 1))
 cmp -s "$f/edited" "$f/genuine3" && lab_fail "edit did not change the certificate"
 
 forge() {

@@ -18,6 +18,8 @@ MQTTIP=$1
 PART=$2
 W=$(mktemp -d /tmp/mqttip-pki-cli.XXXXXX)
 trap 'rm -rf "$W"' EXIT
+# shellcheck source=../tools/flip.sh
+. "$(dirname "$0")/../tools/flip.sh"
 fails=0
 ok() { echo "ok: $*"; }
 bad() {
@@ -327,7 +329,7 @@ part_revocation() {
 
 	# tampered list: refused wherever it is read, with what to do
 	cp -a "$D" "$W/t1"
-	printf '\x03' | dd of="$W/t1/revocation.bin" bs=1 seek=40 conv=notrunc 2>/dev/null
+	flip_byte "$W/t1/revocation.bin" 40
 	expect_error 1 "revocation.bin: bad revocation list signature; restore the file" \
 		"$MQTTIP" pki issue "$W/t1" n3 --addr 10.0.1.9
 	expect_error 1 "revocation.bin: bad revocation list signature" "$MQTTIP" pki revoke "$W/t1" gw1

@@ -58,6 +58,19 @@ tb_ok() {
 	echo "ok: $*"
 }
 
+# tb_wait_log SECONDS ERE FILE [MIN]: waits until FILE has at least MIN (default 1) lines matching
+# ERE; fails (returns 1) after SECONDS. A client's exit says nothing about when the broker writes
+# its side of the story: on a loaded machine the log line comes later.
+tb_wait_log() {
+	local end=$((SECONDS + $1)) n
+	while :; do
+		n=$(grep -Ec "$2" "$3" 2>/dev/null || true)
+		[ "${n:-0}" -ge "${4:-1}" ] && return 0
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
 # Ports come from below the kernel's ephemeral range, so that no outgoing connection of a test
 # running in parallel can take the port between this check and the broker's bind.
 tb_free_port() {
