@@ -193,6 +193,7 @@ int handshake_initiation_create(struct handshake *hs, const struct handshake_loc
 	build_prologue(prologue, local->network_id, self_addr, peer_addr);
 	memcpy(psks[0], psk ? psk : zero_psk, NOISE_KEY_LEN);
 	keys.s = local->static_private;
+	keys.s_pub = local->static_public;
 	keys.rs = peer_static_public;
 	keys.psks = (const uint8_t(*)[NOISE_KEY_LEN])psks;
 	keys.n_psks = 1;
@@ -293,6 +294,7 @@ int handshake_initiation_consume(struct handshake *hs, const struct handshake_lo
 	/* No PSK yet: IKpsk2 mixes it only into the response, and handshake_response_create() sets
 	 * it once the caller knows who the initiator is. */
 	keys.s = local->static_private;
+	keys.s_pub = local->static_public;
 	err = noise_handshake_init(&hs->noise, MQTTIP_NOISE_PROTOCOL, false, prologue,
 				   sizeof(prologue), &keys);
 	if (err != NOISE_OK) {

@@ -358,7 +358,10 @@ int noise_handshake_init(struct noise_handshakestate *hs, const char *protocol_n
 	hs->initiator = initiator;
 	if (keys->s) {
 		memcpy(hs->s, keys->s, NOISE_KEY_LEN);
-		crypto_scalarmult_base(hs->s_pub, hs->s);
+		if (keys->s_pub)
+			memcpy(hs->s_pub, keys->s_pub, NOISE_KEY_LEN);
+		else
+			crypto_scalarmult_base(hs->s_pub, hs->s);
 		hs->has_s = true;
 	}
 	if (keys->e) {
