@@ -145,8 +145,12 @@ lab_ok "only node 1 was told; $took ms after its SIGHUP, nodes 1, 2 and the devi
 for i in 1 2 3; do lab_agent_stop "$i"; done
 dev_stop dev || lab_fail "the device did not stop cleanly"
 # serve_old_list: the pre-revocation list, retained (node 3's client certificate is still good for
-# this broker: it publishes the old list itself)
+# this broker: it publishes the old list itself). Node 3 goes first: after a check it holds the
+# newest list (the node it met told it), and seeing the old one on the topic it would put the
+# newest back at once; that raced with its restart, and the next node then found no old list
+# to refuse (failed so under load: "node 1 did not refuse the old list on the broker").
 serve_old_list() {
+	[ -z "$(lab_agent_pid 3)" ] || lab_agent_stop 3
 	ip netns exec "$(lab_bns)" mosquitto_pub -h "$LAB_BROKER_IP" -p "$LAB_BROKER_PORT" \
 		--cafile "$P/broker/ca.crt" --cert "$P/nodes/node3/client.crt" \
 		--key "$P/nodes/node3/client.key" -t mqttip/revocation -r -q 1 -f "$LAB_DIR/revocation-old.bin"
@@ -158,10 +162,25 @@ fresh_node3() {
 	[ -z "$(lab_agent_pid 3)" ] || ! lab_agent_alive 3 || lab_agent_stop 3
 	rm -f "$LAB_DIR/node3.state"
 	agent_start_bundle 3 "$LAB_DIR/node3-old.bundle"
-	lab_wait_agent 3
+	lab_wait_agent 3 30
+}
+# retained_list FILE: the list the broker serves retained, into FILE.
+retained_list() {
+	ip netns exec "$(lab_bns)" mosquitto_sub -h "$LAB_BROKER_IP" -p "$LAB_BROKER_PORT" \
+		--cafile "$P/broker/ca.crt" --cert "$P/nodes/node1/client.crt" \
+		--key "$P/nodes/node1/client.key" -t mqttip/revocation -C 1 -W 5 -N >"$1" ||
+		lab_fail "no retained list"
+}
+# old_list_served: what the next node to start must find on the broker, checked so that a node
+# that put the newest list back cannot make a check pass or fail for the wrong reason
+old_list_served() {
+	retained_list "$LAB_DIR/retained.bin"
+	cmp -s "$LAB_DIR/retained.bin" "$LAB_DIR/revocation-old.bin" ||
+		lab_fail "the broker does not serve the old list before the restart (a node put another back)"
 }
 serve_old_list
 fresh_node3
+old_list_served
 
 dev_up_old() {
 	rm -f "$LAB_DIR/dev.in"
@@ -181,6 +200,7 @@ dev_stop dev || lab_fail "the device did not stop cleanly"
 for i in 1 2; do
 	serve_old_list
 	fresh_node3
+	old_list_served
 	agent_start_bundle "$i" "$LAB_DIR/node$i-old.bundle"
 	lab_wait_agent "$i" 30
 	# node i gets the old list from the topic once connected and subscribed, and refuses it
@@ -199,10 +219,7 @@ done
 t0=$SECONDS
 until cmp -s "$LAB_DIR/retained.bin" "$P/revocation.bin"; do
 	[ $((SECONDS - t0)) -lt 20 ] || lab_fail "the broker's retained list is not the newest"
-	ip netns exec "$(lab_bns)" mosquitto_sub -h "$LAB_BROKER_IP" -p "$LAB_BROKER_PORT" \
-		--cafile "$P/broker/ca.crt" --cert "$P/nodes/node1/client.crt" \
-		--key "$P/nodes/node1/client.key" -t mqttip/revocation -C 1 -W 5 -N \
-		>"$LAB_DIR/retained.bin" || lab_fail "no retained list"
+	retained_list "$LAB_DIR/retained.bin"
 	cmp -s "$LAB_DIR/retained.bin" "$P/revocation.bin" || sleep 0.2
 done
 lab_ok "node 2 put the newest list back on the broker"
