@@ -34,7 +34,10 @@ cmp -s "$TB_DIR/in" "$TB_DIR/out" || tb_fail "transfer corrupted"
 lab_in a ping -c 3 -i 0.2 -p "$(printf '%s' "${MARKER:0:16}" | od -An -tx1 | tr -d ' \n')" \
 	10.0.1.2 >/dev/null || tb_fail "ping with the marker failed"
 lab_in a mosquitto_pub -h 10.99.1.1 -p "$LAB_SPY_PORT" -t control/clear -m "$MARKER"
-sleep 1
+# mosquitto_pub returns once the broker has the message, not once the spy has written it: wait
+# for the control (it comes after every tunnel message the spy gets) before stopping the spy;
+# the checks below then judge the recording as before
+tb_wait_log 10 "^control/clear $marker_hex" "$TB_DIR/rec" || true
 kill "$spy" 2>/dev/null || true
 wait "$spy" 2>/dev/null || true
 

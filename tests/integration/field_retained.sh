@@ -32,16 +32,22 @@ record() {
 		-t "$1" -F '%t %x' >"$2"
 }
 
-# start_twice I FLAGS...: starts node I, waits 3 s, stops it, twice; RETAINED: the smaller of
-# the two starts' retained drop counts
+# start_twice I FLAGS...: starts node I, waits 3 s and until it counts a retained drop (at most
+# 30 s: connecting and subscribing can take more than 3 s on a loaded machine), stops it, twice;
+# RETAINED: the smaller of the two starts' retained drop counts. The 3 s stay a minimum: they
+# are the time an answer to the retained message (the failure checked) has to show up.
 start_twice() {
-	local i=$1 r
+	local i=$1 r t0
 	shift
 	RETAINED=""
 	for _ in 1 2; do
 		lab_agent_start "$i" "$@"
 		lab_wait_agent "$i"
+		t0=$SECONDS
 		sleep 3
+		until [ "$(lab_drops "$i" retained)" -ge 1 ] || [ $((SECONDS - t0)) -ge 30 ]; do
+			sleep 0.2
+		done
 		r=$(lab_drops "$i" retained)
 		lab_agent_stop "$i"
 		[ -n "$RETAINED" ] && [ "$RETAINED" -le "$r" ] || RETAINED=$r

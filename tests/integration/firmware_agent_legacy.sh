@@ -30,8 +30,7 @@ echo "$out" | grep -qx "legacy-hello" || tb_fail "shell echo over TCP: '$out'"
 echo "$out" | grep -q "^mode: legacy" || tb_fail "shell status over TCP: '$out'"
 tb_ok "legacy: TCP exchange with the device's shell"
 
-dev_cmd dev "ping 10.0.1.1 3"
-dev_wait dev out "ping: 3 sent, 3 received" 10 || tb_fail "device -> agent ping"
+dev_ping_ok dev 10.0.1.1 3 3 || tb_fail "device -> agent ping"
 tb_ok "legacy: the device pings the agent back"
 
 lab_agent_stop a

@@ -45,8 +45,7 @@ grep -q "handshake with d3 (10.0.1.3) done as initiator" "$TB_DIR/d2.log" ||
 	tb_fail "d2 did not initiate the handshake"
 tb_ok "d2 pings d3 (directory lookup, handshake, queued packets)"
 
-dev_cmd d3 "ping 10.0.1.2 2"
-dev_wait d3 out "ping: 2 sent, 2 received" 10 || tb_fail "d3 -> d2 ping"
+dev_ping_ok d3 10.0.1.2 2 2 || tb_fail "d3 -> d2 ping"
 tb_ok "d3 pings d2 back over the same session"
 
 dev_cmd d3 "status"
@@ -68,10 +67,8 @@ dev_start l4 "$DEVICE" --bundle "$P/nodes/d4/d4.bundle" --broker "$url" --legacy
 for d in l2 l3 l4; do
 	dev_wait "$d" log "broker connected" || tb_fail "$d did not connect"
 done
-dev_cmd l2 "ping 10.0.1.3 2"
-dev_wait l2 out "ping: 2 sent, 2 received" 10 || tb_fail "legacy l2 -> l3 ping"
-dev_cmd l3 "ping 10.0.1.2 1"
-dev_wait l3 out "ping: 1 sent, 1 received" 10 || tb_fail "legacy l3 -> l2 ping"
+dev_ping_ok l2 10.0.1.3 2 2 || tb_fail "legacy l2 -> l3 ping"
+dev_ping_ok l3 10.0.1.2 1 1 || tb_fail "legacy l3 -> l2 ping"
 tb_ok "legacy mode: two devices with the same password ping each other"
 dev_cmd l3 "ping 10.0.1.4 2"
 dev_wait l3 out "ping: 2 sent, 0 received" 10 || tb_fail "l4 with another password answered"

@@ -107,13 +107,15 @@ done
 mosquitto_sub $(as node-b) -i b-old -W 6 -t 'mqttip/10-9-0-2/+' >"$D/old.out" 2>&1 &
 OLD=$!
 TB_PIDS+=("$OLD")
-sleep 0.7
+# b-old must be in before b-new comes; then the broker's log lines, which follow the clients'
+# connections by a while on a loaded machine. The waits end well before b-old's own -W 6 exit,
+# whose log line would otherwise pass for the takeover's disconnection.
+tb_wait_log 3 "as b-old " "$LOG" || tb_fail "b-old did not connect"
 mosquitto_sub $(as node-b) -i b-new -W 3 -t 'mqttip/10-9-0-2/+' >"$D/new.out" 2>&1 &
 NEW=$!
 TB_PIDS+=("$NEW")
-sleep 1.5
-grep -q "node node-b: new session b-new replaces b-old" "$LOG" || tb_fail "no takeover logged"
-grep -q "Client b-old .*disconnected\|Client b-old disconnected" "$LOG" ||
+tb_wait_log 2 "node node-b: new session b-new replaces b-old" "$LOG" || tb_fail "no takeover logged"
+tb_wait_log 1 "Client b-old .*disconnected|Client b-old disconnected" "$LOG" ||
 	{ cat "$LOG"; tb_fail "older session b-old not disconnected"; }
 tb_ok "newest session wins; older one disconnected"
 kill "$OLD" "$NEW" 2>/dev/null || true
@@ -122,17 +124,19 @@ kill "$OLD" "$NEW" 2>/dev/null || true
 mosquitto_sub $(as gw1) -i gw-live -W 8 -t 'mqttip/192-168-5-7/+' >"$D/gw.out" 2>&1 &
 GW=$!
 TB_PIDS+=("$GW")
-sleep 0.7
+# gw-live must be in before the reload; the waits end before its own -W 8 exit (see above)
+tb_wait_log 3 "as gw-live " "$LOG" || tb_fail "gw-live did not connect"
 printf '%s\n' "admin ops" "deny node-c" "legacy node-a" >"$D/policy"
 kill -HUP "$BROKER_PID"
-sleep 3
-grep -q "node gw1 lost rights on reload" "$LOG" || tb_fail "reload did not revoke gw1"
-grep -q "Client gw-live .*disconnected" "$LOG" ||
+tb_wait_log 3 "node gw1 lost rights on reload" "$LOG" || tb_fail "reload did not revoke gw1"
+tb_wait_log 1 "Client gw-live .*disconnected" "$LOG" ||
 	tb_fail "gw1 not disconnected on reload"
 expect_suback gw1 'mqttip/192-168-5-7/+' 128
 printf '%s\n' "deny node-a" >>"$D/policy"
+reloads=$(grep -c "policy reloaded" "$LOG" || true)
 kill -HUP "$BROKER_PID"
-sleep 1
+# the reload must be done before node-a tries (a try before it would still get in)
+tb_wait_log 10 "policy reloaded" "$LOG" $((reloads + 1)) || tb_fail "the broker did not reload"
 r=$(connack node-a)
 [[ $r == *"not authorised"* ]] || tb_fail "node-a still connects after deny + SIGHUP: $r"
 tb_ok "SIGHUP: lost rights disconnected, deny refused"

@@ -5,6 +5,8 @@
 #   dev_cmd NAME LINE       types LINE on the device's serial console; NAME.out then holds only
 #                           what came after it (so dev_wait sees this command's answer)
 #   dev_wait NAME FILE RE [SECONDS]   waits until $TB_DIR/NAME.FILE (out or log) matches RE
+#   dev_ping_ok NAME ADDR COUNT ERE [TRIES]   the device's `ping ADDR COUNT` until a run counts
+#                           a number of replies that matches ERE (at most TRIES runs, default 3)
 #   dev_stop NAME           SIGTERM, and checks that it exits 0 with a clean sanitizer log
 declare -A DEV_PID DEV_FD
 
@@ -36,6 +38,21 @@ dev_wait() {
 	cat "$TB_DIR/$name.log" >&2
 	echo "--- $name.out" >&2
 	cat "$TB_DIR/$name.out" >&2
+	return 1
+}
+
+# The device's ping counts the replies one period (1 s) after its last request; on a loaded
+# machine (sanitizers, tests in parallel) a reply through the broker and an agent can take
+# longer, and that run then counts one short. Such a run is repeated: every run must finish, and
+# one must count what the caller asks (ERE "3" for 3 requests: all of one run).
+dev_ping_ok() {
+	local name=$1 addr=$2 count=$3 ere=$4 tries=${5:-3} t
+	for t in $(seq 1 "$tries"); do
+		dev_cmd "$name" "ping $addr $count"
+		dev_wait "$name" out "^ping: $count sent" $((count * 3 + 5)) || return 1
+		grep -Eq "^ping: $count sent, ($ere) received" "$TB_DIR/$name.out" && return 0
+		echo "dev_ping_ok: $(grep '^ping:' "$TB_DIR/$name.out") (run $t of $tries)" >&2
+	done
 	return 1
 }
 

@@ -5,7 +5,8 @@
 #   fw_lab_init                    lab_init, then issues the device's certificates
 #   fw_dev_start [device flags]    starts the device (console and log as firmware_device.sh)
 #   fw_tcp NODE ADDR PORT TEXT     sends TEXT to ADDR:PORT from NODE's namespace and prints what
-#                                  comes back until the peer closes (at most 5 s)
+#                                  comes back until the peer closes (at most 20 s: it returns
+#                                  as soon as the peer closes; the rest is for a loaded machine)
 # shellcheck shell=bash
 FW_LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=agent_lab.sh
@@ -28,6 +29,6 @@ fw_dev_start() {
 fw_tcp() {
 	local node=$1 addr=$2 port=$3 text=$4
 	# shellcheck disable=SC2016
-	lab_in "$node" timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "%s" "$2" >&3 &&
+	lab_in "$node" timeout 20 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "%s" "$2" >&3 &&
 		cat <&3' "$addr" "$port" "$text" || true
 }
