@@ -421,6 +421,7 @@ static void attempt_failed(struct broker *b, int rc, int sock_err)
 		if (v5 && (b->connack_rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION ||
 			   b->connack_rc == CONNACK_REFUSED_PROTOCOL_VERSION)) {
 			e->v311 = true;
+			e->v311_guess = false;
 			log_info("broker %s does not speak MQTT v5: using 3.1.1", e->url);
 			schedule_retry(b, FALLBACK_DELAY_MS);
 			return;
@@ -436,11 +437,23 @@ static void attempt_failed(struct broker *b, int rc, int sock_err)
 	} else if (b->transport_up && v5 && rc == MOSQ_ERR_CONN_LOST) {
 		/* closed after our CONNECT without a word: a broker that does not know v5 */
 		e->v311 = true;
+		e->v311_guess = true;
 		log_info("broker %s closed the connection without answering an MQTT v5 CONNECT: "
 			 "trying 3.1.1",
 			 e->url);
 		schedule_retry(b, FALLBACK_DELAY_MS);
 		return;
+	} else if (b->transport_up && e->v311_guess && rc == MOSQ_ERR_CONN_LOST) {
+		/* 3.1.1 closed the same way: the broker closes on this client, not on v5 (with TLS
+		 * 1.3 a refused client certificate can look so when the reset swallows the alert);
+		 * staying on 3.1.1 would cost a v5 broker its limits and reason codes for good */
+		e->v311 = false;
+		e->v311_guess = false;
+		set_cause(b,
+			  "the broker closed the connection after the CONNECT without an answer, "
+			  "in MQTT v5 and in 3.1.1: it refuses this client (%s)",
+			  e->tls ? "its certificate? check it with `mqttip pki verify`"
+				 : "its client id or address?");
 	} else if (rc == MOSQ_ERR_CONN_LOST) {
 		set_cause(b, "the broker closed the connection before accepting it");
 	} else if (e->tls && rc == MOSQ_ERR_ERRNO && b->sys_errno == EPROTO) {
@@ -594,6 +607,7 @@ static void mosq_on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	}
 	b->connack_rc = 0;
 	b->connected = true;
+	e->v311_guess = false;
 	b->connects++;
 	b->protocol = e->v311 ? 4 : 5;
 	b->session_started_ms = uv_now(b->loop);
@@ -863,6 +877,7 @@ int broker_set_tls(struct broker *b, SSL_CTX *const *ctxs, char *err, size_t cap
 		SSL_CTX_free(b->ep[i].ssl_ctx);
 		b->ep[i].ssl_ctx = NULL;
 		b->ep[i].v311 = false; /* new credentials: v5 gets another chance */
+		b->ep[i].v311_guess = false;
 		if (!b->ep[i].tls)
 			continue;
 		SSL_CTX_up_ref(ctxs[i]);

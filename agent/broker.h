@@ -86,6 +86,7 @@ struct broker_endpoint {
 	int port;
 	bool tls;
 	bool v311;	  /* refused MQTT v5: 3.1.1 from now on */
+	bool v311_guess;  /* v311 inferred from a silent close, not yet confirmed by a CONNACK */
 	SSL_CTX *ssl_ctx; /* owned (one reference); NULL for plain TCP */
 };
 

@@ -5,20 +5,26 @@
 # the connection without a word, and relays 3.1.1 connections to mosquitto.
 #  1. node1 behind the refusing gate: one info line, then a 3.1.1 session (status protocol 3.1.1);
 #  2. node2 behind the silent gate: the same after the silent close;
-#  3. they ping each other; node3, straight to mosquitto, speaks v5.
+#  3. they ping each other; node3, straight to mosquitto, speaks v5;
+#  4. node4 behind a gate that closes its first two connections after the CONNECT whatever the
+#     version (a broker that refuses the client for a while, or a TLS 1.3 refusal whose alert is
+#     lost): after the silent v5 close it tries 3.1.1, and when 3.1.1 is closed the same way it
+#     says so and goes back to v5, instead of staying on 3.1.1 with a v5 broker for good.
 # Environment: MQTTIP, MQTTIP_PLUGIN, JSONGET, V311GATE (tests/field.cmake).
 set -euo pipefail
 LAB_PLAIN=1
 . "$(dirname "$0")/lib/lab.sh"
 [ -x "${V311GATE:-}" ] || lab_fail "V311GATE must name the tool"
 
-lab_init 3
+lab_init 4
 lab_broker_start
 lab_bg ip netns exec "$(lab_bns)" "$V311GATE" "$LAB_BROKER_IP" 1885 "$LAB_BROKER_IP" "$LAB_PLAIN_PORT"
 lab_bg ip netns exec "$(lab_bns)" "$V311GATE" --silent "$LAB_BROKER_IP" 1886 "$LAB_BROKER_IP" \
 	"$LAB_PLAIN_PORT"
+lab_bg ip netns exec "$(lab_bns)" "$V311GATE" --mute 2 "$LAB_BROKER_IP" 1887 "$LAB_BROKER_IP" \
+	"$LAB_PLAIN_PORT"
 for _ in $(seq 1 50); do
-	lab_listening 1885 && lab_listening 1886 && break
+	lab_listening 1885 && lab_listening 1886 && lab_listening 1887 && break
 	sleep 0.1
 done
 
@@ -52,3 +58,18 @@ lab_ok "refused v5 and silently closed v5: both fell back to 3.1.1; node3 speaks
 lab_wait_ping 1 2 20 >/dev/null || lab_fail "no ping 1 -> 2 over 3.1.1"
 lab_wait_ping 2 3 20 >/dev/null || lab_fail "no ping 2 -> 3 (3.1.1 to v5)"
 lab_ok "pings between 3.1.1 and v5 sessions"
+
+start_behind 4 1887
+lab_wait_agent 4
+for _ in $(seq 1 200); do
+	[ "$(lab_json 4 broker.connected)" = true ] && break
+	sleep 0.1
+done
+[ "$(lab_json 4 broker.connected)" = true ] || lab_fail "node4 did not connect: $(cat "$LAB_DIR/node4.log")"
+grep -q "closed the connection without answering an MQTT v5 CONNECT: trying 3.1.1" \
+	"$LAB_DIR/node4.log" || lab_fail "node4: no fallback line: $(cat "$LAB_DIR/node4.log")"
+grep -q "without an answer, in MQTT v5 and in 3.1.1: it refuses this client" "$LAB_DIR/node4.log" ||
+	lab_fail "node4 does not say that 3.1.1 was closed too: $(cat "$LAB_DIR/node4.log")"
+[ "$(lab_json 4 broker.protocol)" = 5 ] ||
+	lab_fail "node4 stayed on MQTT $(lab_json 4 broker.protocol) after both versions were closed alike"
+lab_ok "closed in v5 and in 3.1.1 alike: node4 names the refusal and connects with v5 when let in"

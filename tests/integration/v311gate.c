@@ -3,7 +3,10 @@
  * CONNECT and, when its protocol level is 5, refuses it the way a 3.1.1 broker does (CONNACK
  * with return code 1, "unacceptable protocol version"), or with --silent closes the connection
  * without a word; any other CONNECT is passed on, and the connection relayed both ways.
- *   v311gate [--silent] LISTEN_IP LISTEN_PORT TARGET_IP TARGET_PORT
+ * With --mute N it is instead a broker that refuses a client without a word for a while: the first
+ * N connections are closed after their CONNECT whatever its version, later ones are relayed, v5
+ * included.
+ *   v311gate [--silent | --mute N] LISTEN_IP LISTEN_PORT TARGET_IP TARGET_PORT
  * One process per connection (fork). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,6 +23,7 @@
 
 static struct sockaddr_in target;
 static bool silent;
+static long mute = -1; /* connections still to close after their CONNECT; -1: not muting */
 
 static int read_full(int fd, uint8_t *buf, size_t n)
 {
@@ -74,7 +78,11 @@ static void serve(int c)
 	/* name length (2), "MQTT" (4), level (1), ... */
 	if (rem < 7 || n + rem > sizeof(pkt) || read_full(c, pkt + n, rem))
 		return;
-	if (pkt[n + 6] == 5) {
+	if (mute > 0) {
+		shutdown(c, SHUT_WR);
+		return;
+	}
+	if (pkt[n + 6] == 5 && mute < 0) {
 		static const uint8_t refuse[] = {0x20, 0x02, 0x00, 0x01};
 
 		if (!silent && write(c, refuse, sizeof(refuse)) < 0)
@@ -98,10 +106,14 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--silent")) {
 		silent = true;
 		a++;
+	} else if (argc > 2 && !strcmp(argv[1], "--mute")) {
+		mute = atol(argv[2]);
+		a += 2;
 	}
 	if (argc - a != 4 || inet_pton(AF_INET, argv[a], &sa.sin_addr) != 1 ||
-	    inet_pton(AF_INET, argv[a + 2], &target.sin_addr) != 1) {
-		fprintf(stderr, "usage: v311gate [--silent] LISTEN_IP PORT TARGET_IP PORT\n");
+	    inet_pton(AF_INET, argv[a + 2], &target.sin_addr) != 1 || mute == 0) {
+		fprintf(stderr,
+			"usage: v311gate [--silent | --mute N] LISTEN_IP PORT TARGET_IP PORT\n");
 		return 2;
 	}
 	sa.sin_port = htons((uint16_t)atoi(argv[a + 1]));
@@ -125,5 +137,7 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		close(c);
+		if (mute > 0)
+			mute--;
 	}
 }
