@@ -112,6 +112,30 @@ static void node_log_cb(void *ctx, enum node_log_level level, const char *line)
 	}
 }
 
+/* A super-packet the kernel hands over fits one message, so it is read once and sealed where
+ * it was read (PROTOCOL.md 7.4.1): the device's gso_max_size follows the engine's message size,
+ * which the max-message setting, the broker's Maximum Packet Size and its size probes lower. */
+static void follow_message_size(struct daemon *d)
+{
+	size_t max = d->node.max_message - MQTTIP_TRANSPORT_OVERHEAD - MQTTIP_OFFLOAD_RECORD_HEADER;
+	char note[256];
+
+	if (!d->tun_offload)
+		return;
+	if (max > MQTTIP_OFFLOAD_MAX_PACKET)
+		max = MQTTIP_OFFLOAD_MAX_PACKET;
+	if (max == d->gso_max)
+		return;
+	if (tun_set_gso_max(d->cfg.ifname, (unsigned)max, note, sizeof(note))) {
+		if (!d->gso_max)
+			log_warn("%s: larger super-packets are cut in software", note);
+	} else if (d->gso_max) {
+		log_info("%s: super-packets up to %zu bytes (messages up to %zu bytes)",
+			 d->cfg.ifname, max, d->node.max_message);
+	}
+	d->gso_max = (unsigned)max;
+}
+
 /* ---- the loop's events ---- */
 
 static void on_broker_connect(void *ctx)
@@ -119,6 +143,7 @@ static void on_broker_connect(void *ctx)
 	struct daemon *d = ctx;
 
 	node_set_broker_limit(&d->node, broker_max_payload(&d->broker));
+	follow_message_size(d);
 	node_connected(&d->node, uv_now(d->loop));
 }
 
@@ -145,6 +170,7 @@ static void on_tick(uv_timer_t *t)
 
 	/* a size probe may have lowered the broker's limit since the connect (broker.h) */
 	node_set_broker_limit(&d->node, broker_max_payload(&d->broker));
+	follow_message_size(d);
 	if (d->node.legacy && now - d->igmp_polled_ms >= IGMP_POLL_MS) {
 		struct netaddr groups[NODE_LEGACY_GROUPS];
 
@@ -491,10 +517,6 @@ static int open_tun(struct daemon *d, char *err, size_t cap)
 			  d->cfg.has_addr6 ? &d->cfg.addr6 : NULL, d->cfg.prefix6, d->cfg.mtu, err,
 			  cap))
 		return -1;
-	/* a super-packet fits one message: read once, sealed where it was read */
-	if (d->tun_offload &&
-	    tun_set_gso_max(d->cfg.ifname, MQTTIP_OFFLOAD_MAX_PACKET, note, sizeof(note)))
-		log_warn("%s: larger super-packets are cut in software", note);
 	return 0;
 }
 
@@ -661,6 +683,7 @@ static int run(struct daemon *d)
 	 * write its state file before) */
 	if (open_tun(d, err, sizeof(err)) || start_node(d, err, sizeof(err)))
 		return fatal(err);
+	follow_message_size(d);
 	if (d->cfg.has_addr4)
 		netaddr_format(&d->cfg.addr4, a4, sizeof(a4));
 	if (d->cfg.has_addr6)

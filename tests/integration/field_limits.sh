@@ -3,12 +3,14 @@
 # plugin, TLS). iperf3 TCP node1 -> node2 through the tunnel, 5 s, best of two runs:
 #  1. no limit: the reference figures (Mbit/s, messages/s node1 sent to node2);
 #  2. `max_packet_size 8192`: the agents learn it from the v5 CONNACK (status broker.max_packet
-#     8192, max_payload 8022); no disconnect ("oversize packet" in the broker log) and no
+#     8192, max_payload 8022) and the TUN device's gso_max_size follows (no super-packet cut to
+#     fit a message, offload.tx_split); no disconnect ("oversize packet" in the broker log) and no
 #     reconnect during the run; throughput within 20 % of the messages-per-second bound: the
 #     unlimited run's messages/s times this run's bytes per message (or the unlimited Mbit/s,
 #     whichever is lower), since the broker's cost is per message;
 #  3. `message_size_limit 8000` (mosquitto drops larger PUBLISHes silently and does not announce
-#     it): the agents' size probe finds it (broker.size_limit 7936..8000) and no message is lost
+#     it): the agents' size probe finds it (broker.size_limit 7936..8000), gso_max_size follows
+#     it, and no message is lost
 #     (node2 received what node1 sent, within 1 %);
 #  4. `max_packet_size 1200` below one packet of MTU 1400: a 1300-byte ping is a counted drop
 #     (oversize) at the sender, not a disconnect; a 500-byte ping goes through.
@@ -59,6 +61,23 @@ measure() {
 	AVG=$(awk -v m=$((m1 - m0)) -v b=$((b1 - b0)) 'BEGIN { printf "%.0f", m ? b / m : 0 }')
 }
 
+# gso_follows I PAYLOAD: node I's TUN device hands over super-packets that fit one message of
+# PAYLOAD bytes (transport overhead 32, offload record header 6: PROTOCOL.md 7.4.1), so none is
+# cut in software to fit (offload.tx_split); a no-op when the kernel gave the device no offloads.
+gso_follows() {
+	local want=$(($2 - 38)) got
+	[ "$(lab_json "$1" offload.enabled)" = true ] || {
+		echo "note: node$1 has no TUN offloads here: gso_max_size not checked"
+		return 0
+	}
+	for _ in $(seq 1 30); do
+		got=$(lab_exec "$1" ip -d link show mqttip0 | sed -n 's/.* gso_max_size \([0-9]*\).*/\1/p')
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+	done
+	lab_fail "node$1: gso_max_size $got, want $want (messages up to $2 bytes)"
+}
+
 # best_of_two: the run with the higher Mbit/s
 best_of_two() {
 	local mbps mps avg
@@ -89,10 +108,14 @@ for i in 1 2; do
 		lab_fail "node$i did not learn the maximum packet size: $(lab_status "$i" --json | head -c 700)"
 	[ "$(lab_json "$i" broker.max_payload)" = 8022 ] || lab_fail "node$i max_payload"
 done
+gso_follows 1 8022
 c0=$(lab_json 1 broker.connects)
 l0=$(lab_json 1 broker.losses)
+split0=$(lab_json 1 offload.tx_split)
 best_of_two
 echo "figure: max_packet_size 8192: $MBPS Mbit/s, $MPS messages/s, $AVG packet bytes/message"
+[ "$(lab_json 1 offload.tx_split)" = "$split0" ] ||
+	lab_fail "node1 cut $(($(lab_json 1 offload.tx_split) - split0)) super-packets to fit the messages"
 [ "$(lab_json 1 broker.connects)" = "$c0" ] && [ "$(lab_json 1 broker.losses)" = "$l0" ] ||
 	lab_fail "node1 reconnected during the run: $(tail -5 "$LAB_DIR/node1.log")"
 ! grep -q "oversize packet" "$LAB_DIR/broker.log" ||
@@ -115,6 +138,7 @@ limit=$(lab_json 1 broker.size_limit)
 [ "$limit" != null ] && [ "$limit" -le 8000 ] && [ "$limit" -ge 7936 ] ||
 	lab_fail "node1's size probe did not find the limit: $(lab_status 1 --json | head -c 700)"
 [ "$(lab_json 1 broker.max_payload)" = "$limit" ] || lab_fail "max_payload is not the limit"
+gso_follows 1 "$limit" # found after the connect: the device follows it then
 s0=$(peer_tx tx_messages)
 r0=$(peer_rx rx_messages)
 measure
