@@ -389,6 +389,10 @@ static void session_lost(struct broker *b, int rc)
 	}
 	if (lasted >= (b->conflict ? CONFLICT_CLEAR_MS : STABLE_MS))
 		b->backoff_ms = BACKOFF_MIN_MS;
+	/* a 3.1.1 guessed from a silent close lasts one session: the close may have had another
+	 * cause (a connection limit, a broker going down), and v5 brings the broker's limits */
+	if (ep_now(b)->v311_guess)
+		ep_now(b)->v311 = false;
 	next_endpoint(b);
 	schedule_retry(b, next_backoff(b));
 }
@@ -403,6 +407,14 @@ static void note_transport(struct broker *b)
 		return;
 	ssl = ep_now(b)->tls ? mosquitto_ssl_get(b->mosq) : NULL;
 	b->transport_up = !ep_now(b)->tls || (ssl && SSL_is_init_finished(ssl));
+}
+
+/* The broker ended the connection without a word: a clean close, or over TLS a reset
+ * (libmosquitto reports that as EPROTO; an OpenSSL error or alert, in tls_error, is a word). */
+static bool closed_without_answer(const struct broker *b, const struct broker_endpoint *e, int rc)
+{
+	return rc == MOSQ_ERR_CONN_LOST ||
+	       (e->tls && rc == MOSQ_ERR_ERRNO && b->sys_errno == EPROTO && !b->tls_error[0]);
 }
 
 /* The attempt ended without a session. */
@@ -435,20 +447,22 @@ static void attempt_failed(struct broker *b, int rc, int sock_err)
 	} else if (sock_err) {
 		set_cause(b, "TCP: %s", strerror(sock_err));
 	} else if (b->transport_up && v5 && rc == MOSQ_ERR_CONN_LOST) {
-		/* closed after our CONNECT without a word: a broker that does not know v5 */
+		/* closed after our CONNECT without a word: perhaps a broker that does not know v5
+		 */
 		e->v311 = true;
+		if (!e->v311_guess)
+			log_info("broker %s closed the connection without answering an MQTT v5 "
+				 "CONNECT: trying 3.1.1",
+				 e->url);
 		e->v311_guess = true;
-		log_info("broker %s closed the connection without answering an MQTT v5 CONNECT: "
-			 "trying 3.1.1",
-			 e->url);
 		schedule_retry(b, FALLBACK_DELAY_MS);
 		return;
-	} else if (b->transport_up && e->v311_guess && rc == MOSQ_ERR_CONN_LOST) {
-		/* 3.1.1 closed the same way: the broker closes on this client, not on v5 (with TLS
-		 * 1.3 a refused client certificate can look so when the reset swallows the alert);
-		 * staying on 3.1.1 would cost a v5 broker its limits and reason codes for good */
+	} else if (!v5 && b->transport_up && e->v311_guess && closed_without_answer(b, e, rc)) {
+		/* 3.1.1 closed too (cleanly, or by a reset: with TLS 1.3 a refused client
+		 * certificate can look so when the reset swallows the alert): the broker closes on
+		 * this client, not on v5; staying on 3.1.1 would cost a v5 broker its limits and
+		 * reason codes. v311_guess stays set: the next v5 close is not announced again. */
 		e->v311 = false;
-		e->v311_guess = false;
 		set_cause(b,
 			  "the broker closed the connection after the CONNECT without an answer, "
 			  "in MQTT v5 and in 3.1.1: it refuses this client (%s)",
@@ -607,7 +621,8 @@ static void mosq_on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	}
 	b->connack_rc = 0;
 	b->connected = true;
-	e->v311_guess = false;
+	if (!e->v311)
+		e->v311_guess = false; /* v5 works here */
 	b->connects++;
 	b->protocol = e->v311 ? 4 : 5;
 	b->session_started_ms = uv_now(b->loop);

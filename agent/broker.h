@@ -85,8 +85,8 @@ struct broker_endpoint {
 	char host[256];
 	int port;
 	bool tls;
-	bool v311;	  /* refused MQTT v5: 3.1.1 from now on */
-	bool v311_guess;  /* v311 inferred from a silent close, not yet confirmed by a CONNACK */
+	bool v311;	  /* speak 3.1.1: v5 refused (until a reload), or v311_guess */
+	bool v311_guess;  /* v5 was closed without a word: 3.1.1 for the next session only */
 	SSL_CTX *ssl_ctx; /* owned (one reference); NULL for plain TCP */
 };
 

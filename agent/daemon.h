@@ -31,7 +31,7 @@ struct daemon {
 
 	int tun_fd;
 	bool tun_offload; /* virtio-net header and offloads (tun.h) */
-	unsigned gso_max; /* the TUN device's gso_max_size as last set, bytes; 0: not yet */
+	unsigned gso_max; /* gso_max_size last asked of the TUN device, bytes; 0: not yet */
 	uv_poll_t tun_poll;
 	bool tun_reading;
 	struct broker broker;

@@ -117,18 +117,21 @@ static void node_log_cb(void *ctx, enum node_log_level level, const char *line)
  * which the max-message setting, the broker's Maximum Packet Size and its size probes lower. */
 static void follow_message_size(struct daemon *d)
 {
-	size_t max = d->node.max_message - MQTTIP_TRANSPORT_OVERHEAD - MQTTIP_OFFLOAD_RECORD_HEADER;
+	const size_t over = MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_OFFLOAD_RECORD_HEADER;
+	size_t max = d->node.max_message;
 	char note[256];
 
 	if (!d->tun_offload)
 		return;
+	/* below one full packet no super-packet fits a message anyway (and too large a packet is
+	 * an oversize drop): a floor keeps the kernel's segment arithmetic away from tiny sizes */
+	max = max > over + MQTTIP_MAX_IP_PACKET ? max - over : MQTTIP_MAX_IP_PACKET;
 	if (max > MQTTIP_OFFLOAD_MAX_PACKET)
 		max = MQTTIP_OFFLOAD_MAX_PACKET;
 	if (max == d->gso_max)
 		return;
 	if (tun_set_gso_max(d->cfg.ifname, (unsigned)max, note, sizeof(note))) {
-		if (!d->gso_max)
-			log_warn("%s: larger super-packets are cut in software", note);
+		log_warn("%s: larger super-packets are cut in software", note);
 	} else if (d->gso_max) {
 		log_info("%s: super-packets up to %zu bytes (messages up to %zu bytes)",
 			 d->cfg.ifname, max, d->node.max_message);

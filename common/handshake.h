@@ -67,6 +67,7 @@ enum handshake_state {
 /* What a node brings to every handshake. Pointers are borrowed for the call only. */
 struct handshake_local {
 	const uint8_t *static_private; /* X25519, MQTTIP_KEY_LEN */
+	/* X25519(static_private), checked against our certificate (node.c): Noise's s and mac1 */
 	uint8_t static_public[MQTTIP_KEY_LEN];
 	const uint8_t *network_id; /* the network CA's Ed25519 public key */
 	const uint8_t *cert;	   /* our encoded node certificate, sent in the initiation */

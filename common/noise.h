@@ -66,8 +66,9 @@ struct noise_handshakestate {
  * when the rest follow with noise_handshake_set_psk() before their "psk" token is processed. */
 struct noise_keys {
 	const uint8_t *s;     /* local static private key */
-	const uint8_t *s_pub; /* its public key when the caller holds it, else NULL: derived from s
-			       * (a scalar multiplication, 0.8 M instructions on an ESP32-C3) */
+	const uint8_t *s_pub; /* X25519(s) when the caller holds it (not checked: a wrong one fails
+			       * the peer's decryption), else NULL: derived from s, a scalar
+			       * multiplication (0.8 M instructions on an ESP32-C3) */
 	const uint8_t *e;     /* local ephemeral private key (tests) */
 	const uint8_t *rs;    /* remote static public key, pre-known */
 	const uint8_t *re;    /* remote ephemeral public key, pre-known (fallback patterns) */

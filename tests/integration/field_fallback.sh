@@ -9,22 +9,27 @@
 #  4. node4 behind a gate that closes its first two connections after the CONNECT whatever the
 #     version (a broker that refuses the client for a while, or a TLS 1.3 refusal whose alert is
 #     lost): after the silent v5 close it tries 3.1.1, and when 3.1.1 is closed the same way it
-#     says so and goes back to v5, instead of staying on 3.1.1 with a v5 broker for good.
+#     says so and goes back to v5, instead of staying on 3.1.1 with a v5 broker for good;
+#  5. node5 behind a gate that closes only its first connection: 3.1.1 for that session (the
+#     silent close is only a guess), v5 again once the broker restarts; node2 behind the silent
+#     gate is back on 3.1.1 after the restart too.
 # Environment: MQTTIP, MQTTIP_PLUGIN, JSONGET, V311GATE (tests/field.cmake).
 set -euo pipefail
 LAB_PLAIN=1
 . "$(dirname "$0")/lib/lab.sh"
 [ -x "${V311GATE:-}" ] || lab_fail "V311GATE must name the tool"
 
-lab_init 4
+lab_init 5
 lab_broker_start
 lab_bg ip netns exec "$(lab_bns)" "$V311GATE" "$LAB_BROKER_IP" 1885 "$LAB_BROKER_IP" "$LAB_PLAIN_PORT"
 lab_bg ip netns exec "$(lab_bns)" "$V311GATE" --silent "$LAB_BROKER_IP" 1886 "$LAB_BROKER_IP" \
 	"$LAB_PLAIN_PORT"
 lab_bg ip netns exec "$(lab_bns)" "$V311GATE" --mute 2 "$LAB_BROKER_IP" 1887 "$LAB_BROKER_IP" \
 	"$LAB_PLAIN_PORT"
+lab_bg ip netns exec "$(lab_bns)" "$V311GATE" --mute 1 "$LAB_BROKER_IP" 1888 "$LAB_BROKER_IP" \
+	"$LAB_PLAIN_PORT"
 for _ in $(seq 1 50); do
-	lab_listening 1885 && lab_listening 1886 && lab_listening 1887 && break
+	lab_listening 1885 && lab_listening 1886 && lab_listening 1887 && lab_listening 1888 && break
 	sleep 0.1
 done
 
@@ -73,3 +78,24 @@ grep -q "without an answer, in MQTT v5 and in 3.1.1: it refuses this client" "$L
 [ "$(lab_json 4 broker.protocol)" = 5 ] ||
 	lab_fail "node4 stayed on MQTT $(lab_json 4 broker.protocol) after both versions were closed alike"
 lab_ok "closed in v5 and in 3.1.1 alike: node4 names the refusal and connects with v5 when let in"
+
+# wait_protocol I PROTOCOL: node I has a session in PROTOCOL within 20 s.
+wait_protocol() {
+	for _ in $(seq 1 200); do
+		[ "$(lab_json "$1" broker.connected)" = true ] && [ "$(lab_json "$1" broker.protocol)" = "$2" ] &&
+			return 0
+		sleep 0.1
+	done
+	lab_fail "node$1: no MQTT $2 session: $(lab_status "$1" --json | head -c 600)"
+}
+start_behind 5 1888
+lab_wait_agent 5
+wait_protocol 5 3.1.1
+lab_broker_kill
+lab_broker_start
+wait_protocol 5 5
+wait_protocol 2 3.1.1
+wait_protocol 3 5
+[ "$(grep -c "closed the connection without answering an MQTT v5 CONNECT" "$LAB_DIR/node2.log")" = 1 ] ||
+	lab_fail "node2 announced the guess more than once: $(grep -c "without answering" "$LAB_DIR/node2.log")"
+lab_ok "a 3.1.1 guessed from a silent close lasts one session: node5 speaks v5 after the restart"

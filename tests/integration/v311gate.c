@@ -3,9 +3,9 @@
  * CONNECT and, when its protocol level is 5, refuses it the way a 3.1.1 broker does (CONNACK
  * with return code 1, "unacceptable protocol version"), or with --silent closes the connection
  * without a word; any other CONNECT is passed on, and the connection relayed both ways.
- * With --mute N it is instead a broker that refuses a client without a word for a while: the first
- * N connections are closed after their CONNECT whatever its version, later ones are relayed, v5
- * included.
+ * With --mute N (N >= 1) it is instead a broker that refuses a client without a word for a while:
+ * the first N accepted connections are closed after their CONNECT whatever its version, later
+ * ones are relayed, v5 included.
  *   v311gate [--silent | --mute N] LISTEN_IP LISTEN_PORT TARGET_IP TARGET_PORT
  * One process per connection (fork). */
 #define _GNU_SOURCE
@@ -107,7 +107,11 @@ int main(int argc, char **argv)
 		silent = true;
 		a++;
 	} else if (argc > 2 && !strcmp(argv[1], "--mute")) {
-		mute = atol(argv[2]);
+		char *end;
+
+		mute = strtol(argv[2], &end, 10);
+		if (*end || mute < 1)
+			mute = 0; /* refused below */
 		a += 2;
 	}
 	if (argc - a != 4 || inet_pton(AF_INET, argv[a], &sa.sin_addr) != 1 ||
