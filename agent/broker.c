@@ -210,9 +210,11 @@ static void update_max_payload(struct broker *b)
 	size_t m = b->max_message;
 
 	if (b->broker_max_packet) {
+		/* 1, not 0 (which means no limit), when not even the headers fit: every message is
+		 * then an oversize drop in the engine, whatever libmosquitto would have done */
 		size_t room = b->broker_max_packet > BROKER_PUBLISH_ROOM
 				  ? b->broker_max_packet - BROKER_PUBLISH_ROOM
-				  : 0;
+				  : 1;
 		if (room < m)
 			m = room;
 	}

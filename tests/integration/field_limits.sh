@@ -14,6 +14,8 @@
 #     (node2 received what node1 sent, within 1 %);
 #  4. `max_packet_size 1200` below one packet of MTU 1400: a 1300-byte ping is a counted drop
 #     (oversize) at the sender, not a disconnect; a 500-byte ping goes through.
+#  5. `max_packet_size 160`, below a PUBLISH's own headers: nothing fits (max_payload 1, not 0,
+#     which means no limit); pings are counted oversize drops, no disconnection.
 # Environment: MQTTIP, MQTTIP_PLUGIN, JSONGET (tests/field.cmake).
 set -euo pipefail
 . "$(dirname "$0")/lib/lab.sh"
@@ -163,3 +165,26 @@ o1=$(lab_drops 1 oversize)
 grep -q "below the .* that one packet of the interface MTU needs" "$LAB_DIR/node1.log" ||
 	lab_fail "no warning about the limit below the MTU"
 lab_ok "max_packet_size 1200: oversize packets counted ($((o1 - o0))), no disconnect, small pings pass"
+
+# --- 5. a limit below the MQTT headers ---------------------------------------------------------
+# max_packet_size 160: not even a PUBLISH's topic and properties fit. The agent must know that no
+# message does (max_payload 1): it used to compute 0, which means "no limit" to the engine and in
+# status. No disconnection followed even then, only because libmosquitto refuses a PUBLISH above
+# the CONNACK's Maximum Packet Size itself; the pings here check that the refusals are counted.
+LAB_BROKER_OPTS="max_packet_size 160"
+lab_broker_kill
+lab_broker_start
+for _ in $(seq 1 100); do
+	[ "$(lab_json 1 broker.connected)" = true ] && [ "$(lab_json 1 broker.max_packet)" = 160 ] && break
+	sleep 0.1
+done
+[ "$(lab_json 1 broker.max_packet)" = 160 ] || lab_fail "node1 did not reconnect with the limit"
+[ "$(lab_json 1 broker.max_payload)" = 1 ] ||
+	lab_fail "max_packet_size 160: max_payload $(lab_json 1 broker.max_payload), want 1 (nothing fits)"
+c0=$(lab_json 1 broker.connects)
+o0=$(lab_drops 1 oversize)
+lab_exec 1 ping -n -q -c 3 -i 0.3 -W 1 -s 200 "$A2" >/dev/null 2>&1 || true
+sleep 1
+[ "$(lab_json 1 broker.connects)" = "$c0" ] || lab_fail "node1 was disconnected: $(tail -3 "$LAB_DIR/node1.log")"
+[ $(($(lab_drops 1 oversize) - o0)) -ge 3 ] || lab_fail "the pings were not counted as oversize"
+lab_ok "max_packet_size 160 (below the headers): every message an oversize drop, no disconnect"
