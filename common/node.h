@@ -219,7 +219,7 @@ struct node_batch {
 	uint32_t packets; /* records in the body, and their bytes */
 	size_t bytes;
 	uint8_t *buf;  /* batch_size bytes: header, body, tag */
-	bool reserved; /* free, but holds the packet being sent (node_send_area_done) */
+	bool reserved; /* holds the packet being sent (node_send_area_done): not taken, not sent */
 };
 
 /* Who the node is (from struct node_credentials, checked). */
@@ -259,7 +259,7 @@ struct node {
 	struct packet_queue unrouted; /* waiting for a certificate (NODE_DIRECTORY_ON_DEMAND) */
 	struct node_wanted *wanted;
 	size_t n_wanted;
-	/* outbound batches of the current wake-up (the last slot doubles as node_kx_scratch) */
+	/* outbound batches of the current wake-up (a free one doubles as node_kx_scratch) */
 	struct node_batch batches[NODE_BATCH_SLOTS_MAX];
 	size_t n_batches, batch_size;
 	uint32_t batch_evict;

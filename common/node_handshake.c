@@ -145,12 +145,6 @@ int node_kx_send(struct node *n, const struct netaddr *dst, const uint8_t *msg, 
 	return node_publish(n, topic, msg, len, 1, false);
 }
 
-uint8_t *node_kx_scratch(struct node *n, uint64_t now_ms)
-{
-	node_flush(n, now_ms);
-	return n->batches[n->n_batches - 1].buf;
-}
-
 int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,
 		    size_t body_len, uint64_t now_ms)
 {

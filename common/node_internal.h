@@ -76,10 +76,11 @@ void node_caps_update(struct node *n);
 bool node_self_for(const struct node *n, const struct netaddr *peer, struct netaddr *self);
 /* A message of the key-exchange family: type | version | 0 0 | body, of at least len bytes. */
 bool node_kx_header_ok(const uint8_t *msg, size_t len, uint8_t type);
-/* Where handshake and directory messages (PROTOCOL.md 6.16) are built: the last batch slot
- * (n->batch_size bytes), once every open batch went out (node_flush), so a node needs no buffer of
- * its own for them. Valid until the next batch is filled: build, publish, done. (A revocation
- * message goes out from struct revocation's own header room.) */
+/* Where handshake and directory messages (PROTOCOL.md 6.16) are built: a batch slot (n->batch_size
+ * bytes) taken as a batch takes one (a free slot, else the next in turn sent first), never a
+ * reserved one, so a node needs no buffer of its own for them and the packet being sent survives.
+ * Valid until the next batch is filled: build, publish, done. (A revocation message goes out from
+ * struct revocation's own header room.) (node_send.c) */
 uint8_t *node_kx_scratch(struct node *n, uint64_t now_ms);
 /* Publishes type | version | 0 0 | body on <p>/kx/<dst>/<self>, built in the scratch; 0 or -1. */
 int node_kx_publish(struct node *n, const struct netaddr *dst, uint8_t type, const uint8_t *body,

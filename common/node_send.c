@@ -762,17 +762,17 @@ static bool send_in_place(struct node *n, struct peer *p, uint8_t *area, size_t 
 	return true;
 }
 
-void node_send_area_done(struct node *n, size_t len, const struct gso_info *gi, uint64_t now_ms)
+/* node_send_area_done for the packet at pkt, whose slot is reserved meanwhile. */
+static void send_area(struct node *n, uint8_t *pkt, size_t len, const struct gso_info *gi,
+		      uint64_t now_ms)
 {
-	uint8_t *pkt = n->area;
 	struct gso_info g = {0};
 	struct iphdr_info ip;
 	struct node_batch *f;
 	struct peer *p;
 	uint32_t fs;
 
-	n->area = NULL;
-	if (!pkt || len > n->area_cap) {
+	if (len > n->area_cap) {
 		node_drop(n, NULL, DROP_BAD_PACKET);
 		return;
 	}
@@ -807,6 +807,8 @@ void node_send_area_done(struct node *n, size_t len, const struct gso_info *gi, 
 	if (n->area_tail) {
 		memcpy(f->buf + MQTTIP_TRANSPORT_HEADER_LEN, pkt, len);
 		pkt = f->buf + MQTTIP_TRANSPORT_HEADER_LEN;
+		/* out of the batch: it may go now (two reserved slots could be all there are) */
+		n->batches[n->area_slot].reserved = false;
 	}
 	f->reserved = true;
 	if (is_plain(&g))
@@ -814,4 +816,27 @@ void node_send_area_done(struct node *n, size_t len, const struct gso_info *gi, 
 	else
 		node_send_gso(n, pkt, len, &g, now_ms);
 	f->reserved = false;
+}
+
+void node_send_area_done(struct node *n, size_t len, const struct gso_info *gi, uint64_t now_ms)
+{
+	uint8_t *pkt = n->area;
+	uint32_t s = n->area_slot;
+
+	n->area = NULL;
+	if (!pkt) {
+		node_drop(n, NULL, DROP_BAD_PACKET);
+		return;
+	}
+	/* Its slot (a free one, or the batch it lies at the tail of) is neither taken nor sent
+	 * while the packet is routed: a rekey that routing starts writes its initiation into a
+	 * slot of its own (node_kx_scratch). */
+	n->batches[s].reserved = true;
+	send_area(n, pkt, len, gi, now_ms);
+	n->batches[s].reserved = false;
+}
+
+uint8_t *node_kx_scratch(struct node *n, uint64_t now_ms)
+{
+	return n->batches[take_slot(n, now_ms)].buf;
 }

@@ -273,6 +273,39 @@ static void test_in_place(void)
 	CHECK_EQ_INT(lab[1].bad_deliveries + lab[2].bad_deliveries, 0);
 }
 
+/* A rekey that routing a read packet starts builds its initiation elsewhere: not over the packet,
+ * and not by sealing the batch whose tail the packet lies at (the tag would land on it). */
+static void test_rekey_in_place(void)
+{
+	static uint8_t small[MQTTIP_MAX_IP_PACKET];
+	struct gso_info plain = {0};
+	unsigned in_place = 0;
+	uint64_t hs0;
+
+	printf("a rekey started while a read packet is routed leaves the packet whole\n");
+	pair(true, true, NULL);
+	start(2, true, NULL);
+	lab_run(100);
+	lab_send(0, addr[0], addr[2], 2);
+	lab_run(300);
+	CHECK(lab_has_delivered(2, 2));
+	lab[1].stream_len = lab[2].stream_len = 0;
+	/* both keypairs node 0 started are due for a rekey (not yet for rejection) */
+	lab_now += MQTTIP_REKEY_AFTER_TIME_MS + 1000;
+	hs0 = lab_handshakes(0);
+	host_read(0, small, lab_tcp(small, addr[0], addr[1], 1, 100, false), &plain, &in_place);
+	/* read at the tail of b's batch; routing it to c starts c's rekey */
+	host_read(0, small, lab_tcp(small, addr[0], addr[2], 1, 100, false), &plain, &in_place);
+	node_flush(&lab[0].n, lab_now);
+	lab_run(300);
+	CHECK(lab_handshakes(0) > hs0);
+	CHECK_EQ_INT(lab[1].stream_len, 100);
+	CHECK_EQ_INT(lab[2].stream_len, 100);
+	CHECK(stream_ok(2, 1, 100));
+	CHECK_EQ_INT(lab[1].bad_deliveries + lab[2].bad_deliveries, 0);
+	CHECK_EQ_INT(lab_drops(0, DROP_BAD_PACKET), 0);
+}
+
 static void test_queued(void)
 {
 	struct gso_info g;
@@ -377,6 +410,7 @@ int main(void)
 	test_split();
 	test_coalesce();
 	test_in_place();
+	test_rekey_in_place();
 	test_queued();
 	test_hostile();
 	lab_init();
