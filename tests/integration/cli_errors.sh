@@ -16,6 +16,8 @@ trap 'rm -rf "$W"' EXIT
 # shellcheck source=../tools/checks.sh
 . "$(dirname "$0")/../tools/checks.sh"
 
+valued=0 # commands whose Usage line showed a flag that takes a value, and was checked
+
 # refused FIRST_LINE HINT ARGS...: `mqttip ARGS` exits 2, prints nothing on stdout, FIRST_LINE as
 # the first line of stderr, a Usage line after it and, unless HINT is empty, HINT as the last.
 refused() {
@@ -58,6 +60,7 @@ check() {
 	flag=$(grep -oE -- "(^|[[ ])--?[a-z0-9][-a-z0-9]* +([A-Z][A-Z0-9_]*|mqtts?://)" <<<"$usage" |
 		head -n1 | sed -E 's/^[[ ]//' | awk '{ print $1 }' || true)
 	if [ -n "$flag" ]; then
+		valued=$((valued + 1))
 		refused "mqttip $words: option '$flag' needs a value" "$hint" "$@" "$flag"
 	else
 		echo "note: 'mqttip $words' has no flag that takes a value (Usage: $usage)"
@@ -98,4 +101,5 @@ for c in $commands; do
 	done
 done
 
+[ "$valued" -gt 0 ] || bad "no Usage line showed a flag that takes a value: the pattern no longer matches"
 checks_done

@@ -353,6 +353,7 @@ part_deploy() {
 		need=$(for lib in $(ldd "$MQTTIP" | awk '/=> \// { print $3 }'); do
 			dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
 		done | cut -d: -f1 | sort -u | grep -vxE 'libc6|libgcc-s1|libstdc\+\+6|lib(a|ub)san[0-9]+')
+		[ -n "$need" ] || fail "no Debian package found for the libraries of $MQTTIP (ldd, dpkg -S)"
 		[ "$h" != broker ] || need+=$'\nmosquitto'
 		[ "$h" != ops ] || need+=$'\n'$(dpkg -S "$(command -v mosquitto_sub)" | cut -d: -f1)
 		for pkg in $need; do
