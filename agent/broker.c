@@ -538,12 +538,13 @@ static int socket_error(int fd)
  * up)? Returns the socket error that refused it, 0 when it was (or is) up. */
 static int settle_tcp(struct broker *b, int events)
 {
-	int err = socket_error(b->poll_fd);
 	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
+	int err;
 
 	if (b->tcp_up)
-		return 0;
+		return 0; /* every wake-up of a session comes here: no system call for it */
+	err = socket_error(b->poll_fd);
 	/* a reset or a hang-up needs a connection that was made */
 	b->tcp_up = err == ECONNRESET || err == EPIPE ||
 		    (!err && getpeername(b->poll_fd, (struct sockaddr *)&sa, &sl) == 0);
@@ -640,12 +641,10 @@ static void mosq_on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	else
 		log_info("broker %s: connected (%s, MQTT %s)", e->url, e->tls ? "TLS" : "plain TCP",
 			 e->v311 ? "3.1.1" : "v5");
+	update_max_payload(b);
 	if (b->broker_max_packet)
-		log_info("broker %s: maximum packet size %u bytes: messages up to %u bytes", e->url,
-			 (unsigned)b->broker_max_packet,
-			 b->broker_max_packet > BROKER_PUBLISH_ROOM
-			     ? (unsigned)(b->broker_max_packet - BROKER_PUBLISH_ROOM)
-			     : 0u);
+		log_info("broker %s: maximum packet size %u bytes: messages up to %zu bytes",
+			 e->url, (unsigned)b->broker_max_packet, b->max_payload);
 	start_probe(b);
 	if (b->cb.on_connect)
 		b->cb.on_connect(b->ctx);

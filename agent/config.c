@@ -5,6 +5,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "log.h"
+#include "node.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,8 @@
 
 #include "proto.h"
 #include "statuspath.h"
+
+_Static_assert(CONFIG_BROKERS_MAX == BROKER_MAX_URLS, "a config holds as many URLs as a broker");
 
 enum key_kind {
 	K_STR,
@@ -72,7 +75,7 @@ static const struct key keys[] = {
     {"queue-per-peer", 0, K_UINT, NUM(queue_per_peer), 1, 1024},
     {"mqtt-keepalive", 0, K_UINT, NUM(mqtt_keepalive), 5, 3600},
     {"broadcast-peers", 0, K_UINT, NUM(broadcast_peers), 0, 256},
-    {"max-message", 0, K_UINT, NUM(max_message), 1024, MQTTIP_MAX_TRANSPORT_MSG},
+    {"max-message", 0, K_UINT, NUM(max_message), NODE_MAX_MESSAGE_MIN, MQTTIP_MAX_TRANSPORT_MSG},
     {"connect-timeout", 0, K_MS, NUM(connect_timeout_ms), 1, 600},
     {"subscribe-qos", 0, K_UINT, NUM(subscribe_qos), 0, 1},
     {"rekey-after", 0, K_MS, NUM(rekey_after_ms), 10, 86400},

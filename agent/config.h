@@ -16,7 +16,7 @@
 #define CONFIG_PATH_MAX	   1024
 #define CONFIG_STR_MAX	   256
 #define CONFIG_IFNAME_MAX  16 /* IFNAMSIZ */
-#define CONFIG_BROKERS_MAX 8  /* = BROKER_MAX_URLS */
+#define CONFIG_BROKERS_MAX 8  /* = BROKER_MAX_URLS (checked in config.c) */
 
 struct config {
 	char ifname[CONFIG_IFNAME_MAX];
