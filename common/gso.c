@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "iphdr.h"
 
 #define PROTO_TCP	 6
@@ -16,32 +17,6 @@
 #define TCP_FLAGS_NO_GSO 0x26 /* SYN, RST, URG */
 #define IPV4_DF		 0x4000
 #define IPV4_MF_OFF	 0x3fff /* more fragments, fragment offset */
-#define IPV6_HDR_LEN	 40
-#define IPV4_HDR_MIN	 20
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* ---- checksums ---- */
 
@@ -49,12 +24,12 @@ uint64_t gso_sum(uint64_t sum, const uint8_t *p, size_t len)
 {
 	/* big-endian 32-bit words: 2^16 = 1 modulo 2^16 - 1, so they fold to the 16-bit sum */
 	while (len >= 4) {
-		sum += get32(p);
+		sum += load_be32(p);
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
-		sum += get16(p);
+		sum += load_be16(p);
 		p += 2;
 		len -= 2;
 	}
@@ -121,7 +96,7 @@ static int find_l4(const uint8_t *pkt, size_t len, uint8_t want, struct gso_info
 	off = l4_offset(pkt, len, &ip, &proto);
 	if (!off || (proto != want && !(want == 0 && (proto == PROTO_TCP || proto == PROTO_UDP))))
 		return GSO_ERR_L4;
-	if (ip.version == 4 && (get16(pkt + 6) & IPV4_MF_OFF))
+	if (ip.version == 4 && (load_be16(pkt + 6) & IPV4_MF_OFF))
 		return GSO_ERR_L4;
 	g->version = ip.version;
 	g->l4_off = (uint16_t)off;
@@ -187,7 +162,7 @@ int gso_check(const uint8_t *pkt, size_t len, struct gso_info *g)
 	payload = len - g->hdr_len;
 	if ((payload + g->size - 1) / g->size > MQTTIP_OFFLOAD_MAX_SEGMENTS)
 		return GSO_ERR_SIZE;
-	if (g->type == MQTTIP_GSO_UDP && get16(pkt + g->l4_off + 4) != len - g->l4_off)
+	if (g->type == MQTTIP_GSO_UDP && load_be16(pkt + g->l4_off + 4) != len - g->l4_off)
 		return GSO_ERR_SIZE;
 	/* the kernel never segments these: connection set-up and teardown, urgent data */
 	if (g->type == MQTTIP_GSO_TCP && (pkt[g->l4_off + 13] & TCP_FLAGS_NO_GSO))
@@ -197,34 +172,17 @@ int gso_check(const uint8_t *pkt, size_t len, struct gso_info *g)
 	return 0;
 }
 
-const char *gso_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case GSO_ERR_IP:
-		return "IP header does not parse or does not give the packet's length";
-	case GSO_ERR_META:
-		return "unknown segmentation type or flag";
-	case GSO_ERR_L4:
-		return "no TCP or UDP header where the metadata needs one";
-	case GSO_ERR_SIZE:
-		return "segment size or count out of range";
-	default:
-		return "?";
-	}
-}
-
 /* ---- segmentation ---- */
 
 static void set_ip_length(uint8_t *out, uint8_t version, size_t len)
 {
 	if (version == 4) {
-		put16(out + 2, (unsigned)len);
-		put16(out + 10, 0);
-		put16(out + 10, (uint16_t)~gso_fold(gso_sum(0, out, (size_t)(out[0] & 0x0f) * 4)));
+		store_be16(out + 2, (uint16_t)len);
+		store_be16(out + 10, 0);
+		store_be16(out + 10,
+			   (uint16_t)~gso_fold(gso_sum(0, out, (size_t)(out[0] & 0x0f) * 4)));
 	} else {
-		put16(out + 4, (unsigned)(len - IPV6_HDR_LEN));
+		store_be16(out + 4, (uint16_t)(len - IPHDR_V6_LEN));
 	}
 }
 
@@ -238,14 +196,14 @@ static void set_l4_checksum(uint8_t *pkt, size_t len, const struct gso_info *g, 
 	uint16_t c;
 
 	if (!complete) {
-		put16(field, gso_fold(sum));
+		store_be16(field, gso_fold(sum));
 		return;
 	}
-	put16(field, 0);
+	store_be16(field, 0);
 	c = (uint16_t)~gso_fold(gso_sum(sum, pkt + g->l4_off, l4_len));
 	if (c == 0 && protocol == PROTO_UDP)
 		c = 0xffff; /* 0 means "no checksum" in UDP */
-	put16(field, c);
+	store_be16(field, c);
 }
 
 size_t gso_build(const uint8_t *pkt, const struct gso_info *g, unsigned first, unsigned count,
@@ -261,16 +219,17 @@ size_t gso_build(const uint8_t *pkt, const struct gso_info *g, unsigned first, u
 	memcpy(out, pkt, g->hdr_len);
 	memcpy(out + g->hdr_len, pkt + g->hdr_len + (size_t)first * g->size, payload);
 	if (g->version == 4)
-		put16(out + 4, (get16(pkt + 4) + first) & 0xffff); /* as the kernel numbers them */
+		store_be16(out + 4,
+			   (uint16_t)(load_be16(pkt + 4) + first)); /* as the kernel numbers them */
 	set_ip_length(out, g->version, len);
 	if (protocol == PROTO_TCP) {
-		put32(l4 + 4, get32(l4 + 4) + (uint32_t)(first * g->size));
+		store_be32(l4 + 4, load_be32(l4 + 4) + (uint32_t)(first * g->size));
 		if (!last)
 			l4[13] &= (uint8_t) ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
 		if (first > 0)
 			l4[13] &= (uint8_t)~TCP_FLAG_CWR;
 	} else {
-		put16(l4 + 4, (unsigned)(len - g->l4_off));
+		store_be16(l4 + 4, (uint16_t)(len - g->l4_off));
 	}
 	set_l4_checksum(out, len, g, protocol, complete);
 	return len;
@@ -283,7 +242,7 @@ void gso_complete(uint8_t *pkt, size_t len, const struct gso_info *g)
 
 	if (c == 0 && g->protocol == PROTO_UDP)
 		c = 0xffff;
-	put16(field, c);
+	store_be16(field, c);
 }
 
 static bool l4_sum_ok(const uint8_t *pkt, size_t len, const struct gso_info *g)
@@ -330,10 +289,10 @@ static bool mergeable(const uint8_t *pkt, size_t len, struct gso_info *g)
 	g->flags = 0;
 	if (find_l4(pkt, len, PROTO_TCP, g))
 		return false;
-	if (g->version == 4 &&
-	    (g->l4_off != IPV4_HDR_MIN || (get16(pkt + 6) & (IPV4_DF | IPV4_MF_OFF)) != IPV4_DF))
+	if (g->version == 4 && (g->l4_off != IPHDR_V4_MIN_LEN ||
+				(load_be16(pkt + 6) & (IPV4_DF | IPV4_MF_OFF)) != IPV4_DF))
 		return false;
-	if (g->version == 6 && g->l4_off != IPV6_HDR_LEN)
+	if (g->version == 6 && g->l4_off != IPHDR_V6_LEN)
 		return false;
 	flags = pkt[g->l4_off + 13];
 	if ((flags & ~TCP_FLAG_PSH) != TCP_FLAG_ACK || len <= g->hdr_len)
@@ -355,7 +314,7 @@ bool gso_merge_start(struct gso_merge *m, uint8_t *pkt, size_t len)
 	m->chunks[0].len = len;
 	m->n = 1;
 	m->total = len;
-	m->next_seq = get32(pkt + g.l4_off + 4) + m->size;
+	m->next_seq = load_be32(pkt + g.l4_off + 4) + m->size;
 	m->last_flags = pkt[g.l4_off + 13];
 	m->closed = (m->last_flags & TCP_FLAG_PSH) != 0;
 	return true;
@@ -374,7 +333,7 @@ bool gso_merge_add(struct gso_merge *m, const uint8_t *pkt, size_t len)
 		return false;
 	/* cheap comparisons first, the checksum last */
 	if (!same_flow(m->head, pkt, m->l4_off, m->hdr_len) ||
-	    get32(pkt + m->l4_off + 4) != m->next_seq)
+	    load_be32(pkt + m->l4_off + 4) != m->next_seq)
 		return false;
 	if (!mergeable(pkt, len, &g) || g.hdr_len != m->hdr_len)
 		return false;

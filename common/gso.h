@@ -54,7 +54,6 @@ enum gso_error {
  * g->flags and g->size claim and fills the derived fields of g. Returns 0 or an enum gso_error
  * (g's derived fields are then unspecified). */
 int gso_check(const uint8_t *pkt, size_t len, struct gso_info *g);
-const char *gso_strerror(int err);
 
 /* The Internet checksum's running sum: add len bytes at p (an odd length only last). */
 uint64_t gso_sum(uint64_t sum, const uint8_t *p, size_t len);

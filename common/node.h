@@ -267,7 +267,7 @@ struct node {
 	uint8_t *area;
 	size_t area_cap;
 	uint32_t area_slot, area_peer; /* the slot it lies in; the peer it was meant for */
-	bool area_tail, area_offload;  /* after area_peer's records; written as an offload record */
+	bool area_tail;		       /* after area_peer's records */
 	uint32_t hint_peer;	       /* the peer the last packet went to, and its length */
 	size_t hint_len;
 	struct node_offload *offload; /* NULL: no offloads */

@@ -119,7 +119,6 @@ void node_legacy_input(struct node *n, const struct topic *t, const uint8_t *pay
 {
 	struct node_legacy *l = n->legacy;
 	struct iphdr_info ip;
-	struct peer *p;
 	size_t plen;
 	int rc;
 
@@ -145,8 +144,7 @@ void node_legacy_input(struct node *n, const struct topic *t, const uint8_t *pay
 	/* our own broadcast back (a 3.1.1 broker has no No Local), or a source that a VPN
 	 * certificate holds as a node address (an exact address wins over routes, PROTOCOL.md 8.9)
 	 */
-	p = n->id.secure ? peer_table_find_addr(&n->peers, &ip.src) : NULL;
-	if (node_is_own(n, &ip.src) || (p && cert_held_owns(&p->cert, &ip.src) == CERT_OK)) {
+	if (node_is_own(n, &ip.src) || (n->id.secure && node_owner(n, &ip.src))) {
 		node_drop(n, NULL, DROP_SOURCE);
 		return;
 	}

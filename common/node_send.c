@@ -683,15 +683,15 @@ uint8_t *node_send_area(struct node *n, size_t *cap)
 	n->area_cap = room - h;
 out:
 	n->area_peer = p ? node_slot(n, p) : NODE_NONE;
-	n->area_offload = offload;
 	*cap = n->area_cap;
 	return n->area;
 }
 
 /* Writes the record of the packet at area (read for a record of the area's kind) at body + used
- * of p's batch, as a record of kind offload; the packet moves when the kinds differ. */
+ * of p's batch, as a record of kind offload; the packet moves when the kinds differ. moved: the
+ * area lies elsewhere (a copy, counted as read_moved). */
 static void commit_area(struct node *n, struct peer *p, uint8_t *area, size_t len,
-			const struct gso_info *g, bool offload)
+			const struct gso_info *g, bool offload, bool moved)
 {
 	struct node_batch *b = &n->batches[p->batch];
 	uint8_t *body = b->buf + MQTTIP_TRANSPORT_HEADER_LEN;
@@ -704,7 +704,10 @@ static void commit_area(struct node *n, struct peer *p, uint8_t *area, size_t le
 		used = batch_append(body, cap, b->used, area, len);
 	batch_commit(n, p, used, offload ? g->segments : 1, len);
 	n->offload_stats.tx_super += offload && g->segments > 1;
-	n->offload_stats.read_in_place++;
+	if (moved)
+		n->offload_stats.read_moved++;
+	else
+		n->offload_stats.read_in_place++;
 	n->hint_peer = node_slot(n, p);
 	n->hint_len = len;
 }
@@ -734,23 +737,14 @@ static bool send_in_place(struct node *n, struct peer *p, uint8_t *area, size_t 
 		b = &n->batches[p->batch];
 		if (record > cap - b->used)
 			return false;
-		commit_area(n, p, area, len, g, offload);
+		commit_area(n, p, area, len, g, offload, false);
 		return true;
 	}
 	if (p->batch != NODE_NONE) {
 		b = &n->batches[p->batch];
 		if (record <= cap - b->used) {
 			/* a small packet for a batch that has room: one copy */
-			uint8_t *body = b->buf + MQTTIP_TRANSPORT_HEADER_LEN;
-			size_t used = offload ? batch_append_offload(body, cap, b->used, area, len,
-								     g->type, g->flags, g->size)
-					      : batch_append(body, cap, b->used, area, len);
-
-			batch_commit(n, p, used, offload ? g->segments : 1, len);
-			n->offload_stats.tx_super += offload && g->segments > 1;
-			n->offload_stats.read_moved++;
-			n->hint_peer = node_slot(n, p);
-			n->hint_len = len;
+			commit_area(n, p, area, len, g, offload, true);
 			return true;
 		}
 		flush_slot(n, p->batch, now_ms);
@@ -758,7 +752,7 @@ static bool send_in_place(struct node *n, struct peer *p, uint8_t *area, size_t 
 	/* the slot read into becomes p's batch */
 	p->batch = n->area_slot;
 	n->batches[p->batch].peer = node_slot(n, p);
-	commit_area(n, p, area, len, g, offload);
+	commit_area(n, p, area, len, g, offload, false);
 	return true;
 }
 
