@@ -35,10 +35,8 @@ target_link_libraries(delayrelay PRIVATE Threads::Threads)
 set(adv_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>"
 	"JSONGET=$<TARGET_FILE:jsonget>" "MITM=$<TARGET_FILE:mitm>"
 	"ROGUENODE=$<TARGET_FILE:roguenode>" "DELAYRELAY=$<TARGET_FILE:delayrelay>")
-if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE adv_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND adv_env "MQTTIP_BROKER_PRELOAD=${adv_asan}" "ADV_SANITIZE=1")
+if(MQTTIP_BROKER_PRELOAD_ENV)
+	list(APPEND adv_env ${MQTTIP_BROKER_PRELOAD_ENV} "ADV_SANITIZE=1")
 endif()
 foreach(t attack_replay:60 attack_tamper:60 attack_directory:60 attack_rollback:60 attack_inner:60
 		attack_flood:90:serial fault_broker:120:serial fault_link:90:serial

@@ -9,12 +9,7 @@ add_executable(agent_tcpcat integration/tcpcat.c)
 
 set(agent_test_env "MQTTIP_TCPCAT=$<TARGET_FILE:agent_tcpcat>"
 	"MQTTIP_VECTORS=${MQTTIP_VECTORS}")
-if(MQTTIP_SANITIZE)
-	# mosquitto itself is not instrumented: the instrumented plugin needs the runtime preloaded.
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE agent_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND agent_test_env "MQTTIP_BROKER_PRELOAD=${agent_libasan}")
-endif()
+list(APPEND agent_test_env ${MQTTIP_BROKER_PRELOAD_ENV})
 
 set(agent_tests ping transfer restart rekey renew legacy spy adversary badinput statussock keyperms
 	offload)

@@ -7,12 +7,7 @@ if(NOT TARGET mqttip OR NOT TARGET mqttip_plugin)
 endif()
 
 set(cluster_env "")
-if(MQTTIP_SANITIZE)
-	# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime preloaded.
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE cluster_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND cluster_env "MQTTIP_BROKER_PRELOAD=${cluster_libasan}")
-endif()
+list(APPEND cluster_env ${MQTTIP_BROKER_PRELOAD_ENV})
 foreach(t rabbitmq bridge)
 	add_test(NAME cluster_${t}
 		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cluster_${t}.sh $<TARGET_FILE:mqttip>

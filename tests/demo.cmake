@@ -19,12 +19,7 @@ if(NOT TARGET mqttip_plugin)
 	return()
 endif()
 set(demo_test_env "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>")
-if(MQTTIP_SANITIZE)
-	# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime preloaded.
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE demo_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND demo_test_env "MQTTIP_BROKER_PRELOAD=${demo_libasan}")
-endif()
+list(APPEND demo_test_env ${MQTTIP_BROKER_PRELOAD_ENV})
 foreach(part tour keep interrupt)
 	add_test(NAME demo_${part}
 		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/demo_check.sh $<TARGET_FILE:mqttip>

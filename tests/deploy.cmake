@@ -39,12 +39,7 @@ endif()
 find_program(MOSQUITTO_BIN mosquitto PATHS /usr/sbin)
 if(TARGET mqttip_plugin AND MOSQUITTO_BIN)
 	set(dashboard_env "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>")
-	if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-		# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime first.
-		execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-			OUTPUT_VARIABLE dashboard_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
-		list(APPEND dashboard_env "MQTTIP_BROKER_PRELOAD=${dashboard_asan}")
-	endif()
+	list(APPEND dashboard_env ${MQTTIP_BROKER_PRELOAD_ENV})
 	add_test(NAME dashboard_series
 		COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/dashboard_series.sh
 			${CMAKE_SOURCE_DIR}/conf/grafana-mqttip.json)

@@ -10,12 +10,7 @@ if(NOT TARGET mqttip OR NOT TARGET mqttip_plugin)
 	return()
 endif()
 set(docs_test_env "")
-if(MQTTIP_SANITIZE)
-	# mosquitto is not instrumented: the instrumented plugin needs the ASan runtime preloaded.
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE docs_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND docs_test_env "MQTTIP_BROKER_PRELOAD=${docs_libasan}")
-endif()
+list(APPEND docs_test_env ${MQTTIP_BROKER_PRELOAD_ENV})
 
 add_test(NAME docs_agent_help
 	COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/docs_agent.sh $<TARGET_FILE:mqttip>

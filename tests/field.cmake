@@ -18,11 +18,7 @@ set(field_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip
 	"MCASTCAT=$<TARGET_FILE:mcastcat>" "DELAYRELAY=$<TARGET_FILE:delayrelay>"
 	"V311GATE=$<TARGET_FILE:v311gate>"
 	"MQTTIP_VECTORS=${MQTTIP_VECTORS}")
-if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE field_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND field_env "MQTTIP_BROKER_PRELOAD=${field_asan}")
-endif()
+list(APPEND field_env ${MQTTIP_BROKER_PRELOAD_ENV})
 # name:timeout[:serial] (serial: measures throughput, runs alone)
 foreach(t duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90 fallback:60
 		latency:180)

@@ -28,13 +28,7 @@ endif()
 if(NOT TARGET mqttip-device OR NOT TARGET mqttip OR NOT TARGET mqttip_plugin)
 	return()
 endif()
-# mosquitto is not instrumented: in the sanitizer build the plugin needs the runtime preloaded.
-set(firmware_test_env "")
-if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE firmware_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
-	set(firmware_test_env "MQTTIP_BROKER_PRELOAD=${firmware_libasan}")
-endif()
+set(firmware_test_env ${MQTTIP_BROKER_PRELOAD_ENV})
 foreach(t pair agent agent_legacy)
 	add_test(NAME firmware_${t}
 		COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/firmware_${t}.sh

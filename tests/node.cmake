@@ -11,11 +11,7 @@ if(TARGET mqttip AND TARGET mqttip_plugin AND TARGET mqttip-device AND TARGET js
 	set(node_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_plugin>"
 		"JSONGET=$<TARGET_FILE:jsonget>" "DELAYRELAY=$<TARGET_FILE:delayrelay>"
 		"DEVICE=$<TARGET_FILE:mqttip-device>")
-	if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-		execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-			OUTPUT_VARIABLE node_asan OUTPUT_STRIP_TRAILING_WHITESPACE)
-		list(APPEND node_env "MQTTIP_BROKER_PRELOAD=${node_asan}")
-	endif()
+	list(APPEND node_env ${MQTTIP_BROKER_PRELOAD_ENV})
 	foreach(t node_field revocation_e2e)
 		add_test(NAME ${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.sh)
 		set_tests_properties(${t} PROPERTIES LABELS integration TIMEOUT 300

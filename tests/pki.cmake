@@ -29,11 +29,8 @@ if(TARGET mqttip_plugin)
 		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pki_deploy.sh $<TARGET_FILE:mqttip>
 			$<TARGET_FILE:mqttip_plugin> ${CMAKE_SOURCE_DIR})
 	set_tests_properties(pki_deploy PROPERTIES LABELS integration TIMEOUT 60 SKIP_RETURN_CODE 77)
-	# mosquitto itself is not instrumented: an instrumented plugin needs the runtime preloaded.
-	if(MQTTIP_SANITIZE)
-		execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-			OUTPUT_VARIABLE pki_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
+	if(MQTTIP_BROKER_PRELOAD_ENV)
 		set_tests_properties(pki_broker pki_deploy PROPERTIES
-			ENVIRONMENT "MQTTIP_BROKER_PRELOAD=${pki_libasan}")
+			ENVIRONMENT "${MQTTIP_BROKER_PRELOAD_ENV}")
 	endif()
 endif()

@@ -25,11 +25,7 @@ endif()
 if(TARGET mqttip)
 	list(APPEND plugin_test_env "MQTTIP_AGENT=$<TARGET_FILE:mqttip>")
 endif()
-if(MQTTIP_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-	execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
-		OUTPUT_VARIABLE asan_runtime OUTPUT_STRIP_TRAILING_WHITESPACE)
-	list(APPEND plugin_test_env "MQTTIP_BROKER_PRELOAD=${asan_runtime}")
-endif()
+list(APPEND plugin_test_env ${MQTTIP_BROKER_PRELOAD_ENV})
 
 if(MOSQUITTO_BIN AND LIBMOSQUITTO_FOUND)
 	foreach(t acl metrics hostile options noticks top)

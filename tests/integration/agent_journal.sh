@@ -29,12 +29,8 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
+# shellcheck source=../tools/checks.sh
+. "$(dirname "$0")/../tools/checks.sh"
 
 "$MQTTIP" pki init "$W/pki" >/dev/null
 "$MQTTIP" pki issue "$W/pki" n1 --addr 10.0.1.2/24 >/dev/null
@@ -53,8 +49,8 @@ wait_for() {
 # logged a refused reload, then stops it.
 run_agent() {
 	local name=$1 stream=$2 log=$W/$1.log conf=$W/$1.conf
-	printf 'broker = mqtt://127.0.0.1:1\nbundle = %s\ninterface = mqj%s\nstatus-socket = %s\n' \
-		"$W/pki/nodes/n1/n1.bundle" "$$" "$W/$name.sock" >"$conf"
+	printf 'broker = mqtt://127.0.0.1:1\nbundle = %s\ninterface = mqj%s\nstatus-socket = %s\nstate-file = %s\n' \
+		"$W/pki/nodes/n1/n1.bundle" "$$" "$W/$name.sock" "$W/$name.state" >"$conf"
 	: >"$log"
 	[ "$stream" = self ] && stream=$(stat -c '%d:%i' "$log")
 	if [ "$stream" = unset ]; then
@@ -116,5 +112,4 @@ for case in "other:$other" "malformed:12:34:x" "absent:unset"; do
 	fi
 done
 
-echo "agent_journal: $fails failed"
-[ "$fails" = 0 ]
+checks_done

@@ -22,15 +22,11 @@ PID=""
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$W"
+	rm -rf "$W" "/var/lib/mqttip/$NS"
 }
 trap cleanup EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
+# shellcheck source=../tools/checks.sh
+. "$(dirname "$0")/../tools/checks.sh"
 
 ip netns add "$NS"
 ip netns exec "$NS" "$MQTTIP" up -i "$IFNAME" -b "$URL" -k secret -a 10.77.0.1 \
@@ -67,5 +63,4 @@ field addresses.0 10.77.0.1
 field legacy.enabled true
 [ "$(wc -l <"$W/status.json")" = 1 ] && ok "one line" || bad "not one line: $(cat "$W/status.json")"
 
-echo "$fails failed"
-[ "$fails" = 0 ]
+checks_done

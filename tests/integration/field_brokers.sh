@@ -18,11 +18,12 @@ printf 'broker = %s %s\n' "$DEAD" "$GOOD" >"$LAB_DIR/node2.conf"
 
 # The lab's own -b comes first: the first -b replaces the file's list, the others are added.
 ip netns exec "$(lab_ns 1)" "$MQTTIP" up --bundle "$LAB_DIR/pki/nodes/node1/node1.bundle" \
-	-b "$DEAD" -b "$GOOD" -i mqttip0 --status-socket "$(lab_sock 1)" >>"$LAB_DIR/node1.log" 2>&1 &
+	-b "$DEAD" -b "$GOOD" -i mqttip0 --status-socket "$(lab_sock 1)" \
+	--state-file "$LAB_DIR/node1.state" >>"$LAB_DIR/node1.log" 2>&1 &
 LAB_AGENT_PIDS[1]=$!
 ip netns exec "$(lab_ns 2)" "$MQTTIP" up -c "$LAB_DIR/node2.conf" \
 	--bundle "$LAB_DIR/pki/nodes/node2/node2.bundle" -i mqttip0 \
-	--status-socket "$(lab_sock 2)" >>"$LAB_DIR/node2.log" 2>&1 &
+	--status-socket "$(lab_sock 2)" --state-file "$LAB_DIR/node2.state" >>"$LAB_DIR/node2.log" 2>&1 &
 LAB_AGENT_PIDS[2]=$!
 lab_wait_agent 1
 lab_wait_agent 2

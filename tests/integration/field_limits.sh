@@ -31,12 +31,7 @@ broker_restart() {
 	lab_broker_kill
 	lab_broker_start
 	for i in 1 2; do
-		for _ in $(seq 1 100); do
-			[ "$(lab_json "$i" broker.connected)" = true ] && break
-			sleep 0.1
-		done
-		[ "$(lab_json "$i" broker.connected)" = true ] ||
-			lab_fail "node$i did not reconnect: $(tail -5 "$LAB_DIR/node$i.log")"
+		lab_wait_json "$i" broker.connected true
 	done
 	lab_wait_ping 1 2 20 >/dev/null || lab_fail "no ping after the broker restart"
 }
@@ -174,11 +169,7 @@ lab_ok "max_packet_size 1200: oversize packets counted ($((o1 - o0))), no discon
 LAB_BROKER_OPTS="max_packet_size 160"
 lab_broker_kill
 lab_broker_start
-for _ in $(seq 1 100); do
-	[ "$(lab_json 1 broker.connected)" = true ] && [ "$(lab_json 1 broker.max_packet)" = 160 ] && break
-	sleep 0.1
-done
-[ "$(lab_json 1 broker.max_packet)" = 160 ] || lab_fail "node1 did not reconnect with the limit"
+lab_wait_json 1 broker.max_packet 160 # from the new broker's CONNACK: node1 is back
 [ "$(lab_json 1 broker.max_payload)" = 1 ] ||
 	lab_fail "max_packet_size 160: max_payload $(lab_json 1 broker.max_payload), want 1 (nothing fits)"
 c0=$(lab_json 1 broker.connects)

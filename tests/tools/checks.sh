@@ -9,6 +9,10 @@ bad() {
 	fails=$((fails + 1))
 }
 checks_done() {
-	echo "$checked checks, $fails failed"
+	if [ "$checked" -gt 0 ]; then
+		echo "$checked checks, $fails failed"
+	else
+		echo "$fails failed"
+	fi
 	[ "$fails" = 0 ]
 }

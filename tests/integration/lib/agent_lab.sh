@@ -64,6 +64,7 @@ lab_cleanup() {
 	if [ -n "${LAB_NS_OURS:-}" ]; then
 		for n in "$NS_A" "$NS_B" "$NS_BR"; do
 			ip netns del "$n" 2>/dev/null || true
+			rm -rf "/var/lib/mqttip/$n" # an agent's default state, without --state-file
 		done
 	fi
 	tb_cleanup

@@ -120,6 +120,8 @@ lab_cleanup() {
 		# Anything still inside (a helper started by hand) dies with the namespace's last link.
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
+		# an agent started without --state-file kept its state there (docs/AGENT.md)
+		rm -rf "/var/lib/mqttip/$ns"
 	done
 	# Sanitizer builds: a report in any log (agents, broker) fails the test, once everything
 	# has stopped (LeakSanitizer reports at exit).
@@ -325,13 +327,15 @@ lab_url() {
 	fi
 }
 
-# lab_agent_start I [extra flags for mqttip up]
+# lab_agent_start I [extra flags for mqttip up]: LAB_NO_BUNDLE=1 leaves out the node's bundle,
+# LAB_NO_URL=1 the lab's broker URL (the flags then name the broker).
 lab_agent_start() {
 	local i=$1 nd="$LAB_DIR/pki/nodes/node$1"
 	shift
-	local creds=(--bundle "$nd/node$i.bundle")
+	local creds=(--bundle "$nd/node$i.bundle") url=(-b "$(lab_url)")
 	[ -z "${LAB_NO_BUNDLE:-}" ] || creds=()
-	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up "${creds[@]}" -b "$(lab_url)" -i mqttip0 \
+	[ -z "${LAB_NO_URL:-}" ] || url=()
+	ip netns exec "$(lab_ns "$i")" "$MQTTIP" up "${creds[@]}" "${url[@]}" -i mqttip0 \
 		--status-socket "$(lab_sock "$i")" --state-file "$LAB_DIR/node$i.state" "$@" \
 		>>"$LAB_DIR/node$i.log" 2>&1 &
 	LAB_AGENT_PIDS[$i]=$!
@@ -394,6 +398,17 @@ lab_drops() {
 lab_ping() {
 	local i=$1 j=$2 c=${3:-1} w=${4:-2}
 	lab_exec "$i" ping -n -q -c "$c" -W "$w" "$(lab_addr "$j")" >/dev/null 2>&1
+}
+
+# lab_wait_json I PATH VALUE [seconds]: until node I's status has VALUE at PATH (as lab_json
+# reads it); fails with the status after SECONDS (default 10).
+lab_wait_json() {
+	local i=$1 path=$2 want=$3 t=${4:-10}
+	for _ in $(seq 1 $((t * 10))); do
+		[ "$(lab_json "$i" "$path")" = "$want" ] && return 0
+		sleep 0.1
+	done
+	lab_fail "node$i: $path is not $want after $t s: $(lab_status "$i" --json | head -c 800)"
 }
 
 # lab_wait_ping I J [seconds]: prints the time until the first answer (seconds, 0.1 s steps).
