@@ -277,6 +277,14 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 	return set_error(err, cap, "unknown key '%s'", key);
 }
 
+size_t config_min_message(const struct config *c)
+{
+	size_t secure = MQTTIP_PACKET_MESSAGE_LEN(c->mtu);
+	size_t legacy = MQTTIP_LEGACY_MESSAGE_LEN(c->mtu);
+
+	return c->legacy_psk[0] && legacy > secure ? legacy : secure;
+}
+
 /* A '#' at the start of the value or after a blank starts a comment ("mtu = 1400  # why"). */
 static char *comment_start(char *value)
 {
@@ -500,12 +508,12 @@ int config_finish(struct config *c, char *err, size_t cap)
 		return set_error(err, cap, "state file path too long");
 	if (c->reject_after_ms <= c->rekey_after_ms)
 		return set_error(err, cap, "reject-after must be longer than rekey-after");
-	if (c->max_message < c->mtu + MQTTIP_LEGACY_OVERHEAD ||
-	    c->max_message < MQTTIP_INITIATION_MAX_LEN)
-		return set_error(err, cap,
-				 "max-message %u is below the %u bytes one packet of mtu %u needs: "
-				 "raise max-message or lower mtu",
-				 c->max_message, c->mtu + MQTTIP_LEGACY_OVERHEAD, c->mtu);
+	if (c->max_message < config_min_message(c) || c->max_message < MQTTIP_INITIATION_MAX_LEN)
+		return set_error(
+		    err, cap,
+		    "max-message %u is below the %zu bytes one packet of mtu %u needs: "
+		    "raise max-message or lower mtu",
+		    c->max_message, config_min_message(c), c->mtu);
 	if (c->legacy_psk[0] && c->no_addr4)
 		return set_error(err, cap,
 				 "legacy mode (-k) carries IPv4 only: it cannot run with "

@@ -70,6 +70,9 @@ enum config_result config_parse_args(struct config *c, int argc, char **argv, ch
 /* Fills the values that depend on others (status socket path); checks required keys, the broker
  * URLs and the settings that constrain each other. */
 int config_finish(struct config *c, char *err, size_t cap);
+/* Bytes of the largest message one packet of the interface MTU makes in the modes in use (secure,
+ * and legacy when a legacy key is set): the least max-message and a broker's limit may allow. */
+size_t config_min_message(const struct config *c);
 /* The text of `mqttip up --help` (ctx unused: the shape of struct cli's usage, cli.h). */
 void config_usage(FILE *out, const void *ctx);
 /* Wipes the secrets (passwords). */

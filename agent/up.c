@@ -603,15 +603,6 @@ static void release(struct daemon *d)
 		close(d->tun_fd);
 }
 
-/* Size of the largest message one packet of the interface MTU makes, in the modes in use. */
-static size_t min_message(const struct daemon *d)
-{
-	size_t secure = d->cfg.mtu + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_TRANSPORT_OVERHEAD;
-	size_t legacy = d->cfg.mtu + MQTTIP_LEGACY_OVERHEAD;
-
-	return d->cfg.legacy_psk[0] && legacy > secure ? legacy : secure;
-}
-
 static int start_broker(struct daemon *d, char *err, size_t cap)
 {
 	struct broker_callbacks cb = {on_broker_connect, on_broker_message, on_broker_drained};
@@ -630,7 +621,7 @@ static int start_broker(struct daemon *d, char *err, size_t cap)
 	    .keepalive_s = d->cfg.mqtt_keepalive,
 	    .connect_timeout_ms = (unsigned)d->cfg.connect_timeout_ms,
 	    .max_message = d->cfg.max_message,
-	    .min_message = min_message(d),
+	    .min_message = config_min_message(&d->cfg),
 	};
 	int rc;
 

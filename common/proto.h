@@ -53,9 +53,11 @@
 #define MQTTIP_MAX_IP_PACKET	    1500
 #define MQTTIP_MAX_BODY		    16384 /* plaintext of one transport message */
 #define MQTTIP_MAX_TRANSPORT_MSG    (MQTTIP_MAX_BODY + MQTTIP_TRANSPORT_OVERHEAD)
+/* The transport message one IP packet of len bytes makes alone (a batch of one record). */
+#define MQTTIP_PACKET_MESSAGE_LEN(len)                                                             \
+	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + (len))
 /* The smallest limit a node may set on the messages it accepts: one full IP packet. */
-#define MQTTIP_MIN_MESSAGE                                                                         \
-	(MQTTIP_TRANSPORT_OVERHEAD + MQTTIP_BATCH_RECORD_HEADER + MQTTIP_MAX_IP_PACKET)
+#define MQTTIP_MIN_MESSAGE MQTTIP_PACKET_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET)
 /* Offload records (PROTOCOL.md 7.4.1): a length with its top bit set carries a super-packet with
  * 4 bytes of segmentation metadata before it, to peers that announced MQTTIP_FEATURE_OFFLOAD. */
 #define MQTTIP_OFFLOAD_RECORD_FLAG   0x8000
@@ -113,5 +115,7 @@
 #define MQTTIP_LEGACY_NONCE_LEN 24
 #define MQTTIP_LEGACY_ZERO_LEN	16
 #define MQTTIP_LEGACY_OVERHEAD	(MQTTIP_LEGACY_NONCE_LEN + MQTTIP_LEGACY_ZERO_LEN + 16)
+/* The legacy message one IP packet of len bytes makes. */
+#define MQTTIP_LEGACY_MESSAGE_LEN(len) (MQTTIP_LEGACY_OVERHEAD + (len))
 
 #endif

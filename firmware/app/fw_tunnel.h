@@ -41,9 +41,10 @@
 /* The largest transport message the device sends: one full packet (or a legacy message, the
  * larger of the two); it never batches (fw_tunnel.h above). */
 #define FW_TX_MSG_MAX                                                                              \
-	(MQTTIP_MIN_MESSAGE > MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET                        \
-	     ? MQTTIP_MIN_MESSAGE                                                                  \
-	     : MQTTIP_LEGACY_OVERHEAD + MQTTIP_MAX_IP_PACKET)
+	(MQTTIP_PACKET_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET) >                                         \
+		 MQTTIP_LEGACY_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET)                                   \
+	     ? MQTTIP_PACKET_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET)                                     \
+	     : MQTTIP_LEGACY_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET))
 /* The largest MQTT payload the device publishes: that, or the revocation list it hands on (on the
  * retained topic, or with its key-exchange header to a peer, PROTOCOL.md 8.11). */
 #define FW_TX_PAYLOAD_MAX                                                                          \

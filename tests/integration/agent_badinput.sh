@@ -74,6 +74,11 @@ expect 1 "node key does not match" "$MQTTIP" up -b "$URL" --cert "$A/client.crt"
 expect 1 "cannot read config file" "$MQTTIP" up -c "$TB_DIR/none.conf"
 printf 'broker = %s\nmtu = 99999\n' "$URL" >"$TB_DIR/bad.conf"
 expect 2 "bad.conf:2: mtu" "$MQTTIP" up -c "$TB_DIR/bad.conf"
+# max-message against what one packet of the MTU needs in the modes in use (config_min_message)
+expect 2 "max-message 1400 is below the 1434 bytes one packet of mtu 1400 needs" \
+	"$MQTTIP" up -b "$URL" --bundle "$A/a.bundle" --mtu 1400 --max-message 1400
+expect 2 "max-message 1440 is below the 1456 bytes one packet of mtu 1400 needs" \
+	"$MQTTIP" up -b "$URL" --bundle "$A/a.bundle" --mtu 1400 --max-message 1440 -k secret
 
 # No TUN permission: an unprivileged user with its own private (0600) credentials.
 install -m 0600 -o nobody "$A/a.bundle" "$TB_DIR/readable.bundle"
