@@ -38,17 +38,6 @@ set(adv_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip_p
 if(MQTTIP_BROKER_PRELOAD_ENV)
 	list(APPEND adv_env ${MQTTIP_BROKER_PRELOAD_ENV} "ADV_SANITIZE=1")
 endif()
-foreach(t attack_replay:60 attack_tamper:60 attack_directory:60 attack_rollback:60 attack_inner:60
-		attack_flood:90:serial fault_broker:120:serial fault_link:90:serial
-		load_soak:200:serial)
-	string(REPLACE ":" ";" parts ${t})
-	list(GET parts 0 name)
-	list(GET parts 1 timeout)
-	add_test(NAME adv_${name} COMMAND bash ${adv_dir}/${name}.sh)
-	set_tests_properties(adv_${name} PROPERTIES LABELS adversarial TIMEOUT ${timeout}
-		ENVIRONMENT "${adv_env}" SKIP_RETURN_CODE 77)
-	list(LENGTH parts nparts)
-	if(nparts GREATER 2)
-		set_tests_properties(adv_${name} PROPERTIES RUN_SERIAL TRUE)
-	endif()
-endforeach()
+mqttip_script_tests(adv ${adv_dir}/ adversarial "${adv_env}"
+	attack_replay:60 attack_tamper:60 attack_directory:60 attack_rollback:60 attack_inner:60
+	attack_flood:90:serial fault_broker:120:serial fault_link:90:serial load_soak:200:serial)

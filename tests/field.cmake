@@ -19,17 +19,6 @@ set(field_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip
 	"V311GATE=$<TARGET_FILE:v311gate>"
 	"MQTTIP_VECTORS=${MQTTIP_VECTORS}")
 list(APPEND field_env ${MQTTIP_BROKER_PRELOAD_ENV})
-# name:timeout[:serial] (serial: measures throughput, runs alone)
-foreach(t duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90 fallback:60
-		latency:180)
-	string(REPLACE ":" ";" parts ${t})
-	list(GET parts 0 name)
-	list(GET parts 1 timeout)
-	add_test(NAME field_${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/field_${name}.sh)
-	set_tests_properties(field_${name} PROPERTIES LABELS integration TIMEOUT ${timeout}
-		ENVIRONMENT "${field_env}" SKIP_RETURN_CODE 77)
-	list(LENGTH parts nparts)
-	if(nparts GREATER 2)
-		set_tests_properties(field_${name} PROPERTIES RUN_SERIAL TRUE)
-	endif()
-endforeach()
+mqttip_script_tests(field ${CMAKE_CURRENT_SOURCE_DIR}/integration/field_ integration "${field_env}"
+	duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90
+	fallback:60 latency:180)

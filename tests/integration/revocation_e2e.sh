@@ -29,9 +29,10 @@ DEV_ADDR=10.77.0.9
 "$MQTTIP" pki issue "$P" dev --addr "$DEV_ADDR" >/dev/null
 lab_broker_start
 
+# dev_up BUNDLE: the host-port device in node 3's namespace, with its state file, connected.
 dev_up() {
 	rm -f "$LAB_DIR/dev.in"
-	dev_start dev ip netns exec "$(lab_ns 3)" "$DEVICE" --bundle "$P/nodes/dev/dev.bundle" \
+	dev_start dev ip netns exec "$(lab_ns 3)" "$DEVICE" --bundle "$1" \
 		--broker "mqtts://$LAB_BROKER_IP:$LAB_BROKER_PORT" --state "$LAB_DIR/dev.state"
 	dev_wait dev log "broker connected" 20 || lab_fail "the device did not connect"
 }
@@ -96,7 +97,7 @@ agent_start_bundle() {
 }
 
 for i in 1 2 3; do lab_agent_start "$i" "${REKEY[@]}"; done
-dev_up
+dev_up "$P/nodes/dev/dev.bundle"
 for i in 1 2 3; do lab_wait_agent "$i" 30; done
 for i in 1 2; do
 	lab_wait_ping 3 "$i" 20 >/dev/null || lab_fail "node 3 cannot reach node $i"
@@ -182,13 +183,7 @@ serve_old_list
 fresh_node3
 old_list_served
 
-dev_up_old() {
-	rm -f "$LAB_DIR/dev.in"
-	dev_start dev ip netns exec "$(lab_ns 3)" "$DEVICE" --bundle "$LAB_DIR/dev-old.bundle" \
-		--broker "mqtts://$LAB_BROKER_IP:$LAB_BROKER_PORT" --state "$LAB_DIR/dev.state"
-	dev_wait dev log "broker connected" 20 || lab_fail "the device did not connect"
-}
-dev_up_old
+dev_up "$LAB_DIR/dev-old.bundle"
 # the device reads the old list on the topic and keeps its own (its --state file)
 dev_wait dev log "revocation list from the directory refused" 20 ||
 	lab_fail "the device, restarted from its old bundle, did not refuse the old list on the broker"
