@@ -23,7 +23,6 @@ plugin_env_start policy_file="$D/policy" metrics_interval=1 prometheus_file="$D/
 traffic() {
 	listen node-b "$D/b.out" 3 'mqttip/10-9-0-2/+' 'mqttip/kx/10-9-0-2/+'
 	local b=$LISTEN_PID
-	sleep 0.5
 	printf 'data\n%.0s' 1 2 | mosquitto_pub $(as node-a) -l -t mqttip/10-9-0-2/10-9-0-1
 	mosquitto_pub $(as node-a) -q 1 -t mqttip/kx/10-9-0-2/10-9-0-1 -m kx
 	mosquitto_pub $(as node-a) -q 1 -t mqttip/10-9-0-2/10-9-0-3 -m forged || true

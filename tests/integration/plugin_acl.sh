@@ -12,7 +12,6 @@ plugin_env_start policy_file="$D/policy" metrics_interval=1 legacy=on
 # --- legitimate flows, with delivery -----------------------------------------------------------
 listen node-b "$D/b.out" 4 'mqttip/10-9-0-2/+' 'mqttip/fd00::2/+' 'mqttip/kx/10-9-0-2/+' 'mqttip/10.9.0.2'
 B=$LISTEN_PID
-sleep 0.5
 EXPECT=0 expect_puback node-a mqttip/10-9-0-2/10-9-0-1 data-a
 EXPECT=0 expect_puback node-a mqttip/fd00::2/fd00::1 data-a6
 EXPECT=0 expect_puback node-a mqttip/kx/10-9-0-2/10-9-0-1 kx-a
@@ -65,7 +64,6 @@ listen node-a "$D/a.out" 3 '#' 'mqttip/#' '$SYS/#' 'mqttip/10-9-0-1/+'
 A=$LISTEN_PID
 listen - "$D/anon.out" 3 '#' '$SYS/#'
 N=$LISTEN_PID
-sleep 0.5
 EXPECT=0 expect_puback node-b mqttip/10-9-0-1/10-9-0-2 to-a
 EXPECT=0 expect_puback ops mqttip/10-9-0-100/10-9-0-100 self
 wait "$A" "$N" || true

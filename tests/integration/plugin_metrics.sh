@@ -11,7 +11,6 @@ GET=${MQTTIP_METRICS_GET:?}
 
 listen node-b "$D/b.out" 5 'mqttip/10-9-0-2/+' 'mqttip/kx/10-9-0-2/+'
 B=$LISTEN_PID
-sleep 0.7
 # node-a, four sessions: 5 data messages of 10 bytes, 2 handshake messages of 6 bytes,
 # 3 forged sources (denied publishes), 2 foreign filters (denied subscriptions).
 printf '0123456789\n%.0s' 1 2 3 4 5 | mosquitto_pub $(as node-a) -l -t mqttip/10-9-0-2/10-9-0-1

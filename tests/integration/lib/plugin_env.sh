@@ -33,6 +33,8 @@ plugin_env_start() {
 	CONF=$D/mosquitto.conf
 	LOG=$D/broker.log
 	broker_conf_base "$CONF"
+	# listen waits for its subscription in the log
+	echo "log_type subscribe" >>"$CONF"
 	broker_conf_tls "$CONF" "$TLS" "$D" ca server "$D/ca.crl"
 	broker_conf_plain "$CONF" "$PLAIN"
 	broker_conf_plugin "$CONF" "$MQTTIP_PLUGIN" "$@"
@@ -82,17 +84,28 @@ expect_puback() {
 	tb_ok "$1 publish '$2' -> $EXPECT"
 }
 
-# listen NAME OUTFILE SECONDS FILTER...: background subscriber printing "topic payload" lines.
+# listen NAME OUTFILE SECONDS FILTER...: background subscriber printing "topic payload" lines;
+# returns once the broker has taken the subscription (its "log_type subscribe" line for the last
+# FILTER: mosquitto logs it while it handles the SUBSCRIBE, before any later publish), so that
+# a message published next is not lost to a subscriber still connecting. mosquitto logs granted
+# filters only: the last FILTER must be one the broker grants, unless it refuses them all (then
+# mosquitto_sub exits and there is nothing to wait for).
 listen() {
-	local who=$1 out=$2 secs=$3 f args=()
+	local who=$1 out=$2 secs=$3 f args=() n0 end
 	shift 3
 	for f in "$@"; do
 		args+=(-t "$f")
 	done
+	n0=$(awk -v f="$f" '$NF == f' "$LOG" | wc -l)
 	# shellcheck disable=SC2046
 	mosquitto_sub $(as "$who") -v -W "$secs" "${args[@]}" >"$out" 2>"$out.err" &
 	LISTEN_PID=$!
 	TB_PIDS+=("$LISTEN_PID")
+	end=$((SECONDS + 10))
+	until [ "$(awk -v f="$f" '$NF == f' "$LOG" | wc -l)" -gt "$n0" ] || ! kill -0 "$LISTEN_PID" 2>/dev/null; do
+		[ "$SECONDS" -lt "$end" ] || tb_fail "$who's subscription to $f not in the broker log: $(cat "$out.err")"
+		sleep 0.05
+	done
 }
 
 # connack NAME: prints mosquitto_pub's outcome of connecting ("ok" or the error line).
