@@ -111,10 +111,9 @@ ip netns exec "$NS_A" "$MQTTIP" up -b mqtts://10.99.1.1:8883 --bundle "$A/a.bund
 	--status-socket "$TB_DIR/a.sock" >"$TB_DIR/a.log" 2>&1 &
 pid=$!
 LAB_PID[a]=$pid
-for _ in $(seq 1 50); do
-	lab_in a ip link show mqttip0 >/dev/null 2>&1 && break
-	sleep 0.1
-done
+# deleted once the agent is up (its "up:" line comes after the interface is configured and the
+# signals are handled), not while it still configures it
+tb_wait_log 10 "up: interface mqttip0" "$TB_DIR/a.log" || tb_fail "the agent did not come up: $(cat "$TB_DIR/a.log")"
 lab_in a ip link del mqttip0
 rc=0
 wait "$pid" || rc=$?

@@ -15,7 +15,8 @@ K=$TB_DIR/keys
 mkdir -p "$K"
 URL=mqtts://10.99.1.1:8883
 
-# run_warned LOG FLAGS...: an agent in namespace a for 1.5 s, then SIGTERM; must exit 0.
+# run_warned LOG FLAGS...: an agent in namespace a until it is up (its "up:" line, logged once
+# SIGTERM is handled), then SIGTERM; must exit 0.
 run_warned() {
 	local log=$1 pid rc=0
 	shift
@@ -23,7 +24,7 @@ run_warned() {
 		>"$log" 2>&1 &
 	pid=$!
 	LAB_PID[a]=$pid
-	sleep 1.5
+	tb_wait_log 10 "up: interface" "$log" || tb_fail "the agent did not come up: $(cat "$log")"
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" || rc=$?
 	unset "LAB_PID[a]"
