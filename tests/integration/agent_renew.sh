@@ -20,10 +20,10 @@ lab_wait_ping a 10.0.1.2 20 || tb_fail "no ping a -> b"
 old=$(serial_of "$PKI/nodes/a/node.cert")
 key_before=$("$MQTTIP" pki show "$PKI/nodes/a/node.cert" | awk '$1 == "x25519" { print $3 }')
 
-lab_in b ping -c 60 -i 0.2 -W 2 10.0.1.1 >"$TB_DIR/ping_b" 2>&1 &
+lab_in b ping -c 60 -i 0.2 -W 2 -w 25 10.0.1.1 >"$TB_DIR/ping_b" 2>&1 &
 pb=$!
 TB_PIDS+=("$pb")
-lab_in a ping -c 60 -i 0.2 -W 2 10.0.1.2 >"$TB_DIR/ping_a" 2>&1 &
+lab_in a ping -c 60 -i 0.2 -W 2 -w 25 10.0.1.2 >"$TB_DIR/ping_a" 2>&1 &
 pa=$!
 TB_PIDS+=("$pa")
 sleep 3

@@ -39,8 +39,10 @@ dev_wait d2 log "broker connected" || tb_fail "d2 did not connect"
 dev_wait d3 log "broker connected" || tb_fail "d3 did not connect"
 tb_ok "both devices connected over TLS with their bundles"
 
-dev_cmd d2 "ping 10.0.1.3 3"
-dev_wait d2 out "ping: 3 sent, 3 received" 15 || tb_fail "d2 -> d3 ping"
+# the first request waits for the lookup and the handshake; a device queues one packet per peer
+# (PROTOCOL.md 8), so a handshake slower than the 1 s ping period leaves 2 of 3 (as in
+# firmware_agent.sh); the queue itself is checked in test_node
+dev_ping_ok d2 10.0.1.3 3 "[23]" || tb_fail "d2 -> d3 ping"
 grep -q "handshake with d3 (10.0.1.3) done as initiator" "$TB_DIR/d2.log" ||
 	tb_fail "d2 did not initiate the handshake"
 tb_ok "d2 pings d3 (directory lookup, handshake, queued packets)"

@@ -47,16 +47,11 @@ dev_up() {
 	dev_wait dev log "broker connected" 20 || lab_fail "the device did not connect"
 }
 
-# dev_ping ADDR COUNT: the device pings ADDR; prints how many answered.
-dev_ping() {
-	dev_cmd dev "ping $1 $2"
-	dev_wait dev out "ping: $2 sent" $(($2 * 3 + 5)) >/dev/null || true
-	sed -nE 's/^ping: [0-9]+ sent, ([0-9]+) received.*/\1/p' "$LAB_DIR/dev.out" | tail -n1
-}
-
-# agent_ping I ADDR COUNT: node I pings ADDR; prints how many answered.
+# agent_ping I ADDR COUNT: node I pings ADDR; prints how many answered. -w: ping waits for all
+# COUNT replies (up to the deadline), not only two round trips after the last request, so a reply
+# late on a loaded machine is counted, not lost.
 agent_ping() {
-	lab_exec "$1" ping -n -q -c "$3" -i 0.3 -W 2 "$2" 2>/dev/null |
+	lab_exec "$1" ping -n -q -c "$3" -i 0.3 -W 2 -w $(($3 + 5)) "$2" 2>/dev/null |
 		sed -nE 's/.* ([0-9]+) received.*/\1/p'
 }
 
@@ -90,7 +85,9 @@ for i in 1 2 3; do lab_wait_agent "$i"; done
 # --- 1. key rotation seen by a device ---
 t=$(lab_wait_ping 2 1 20) || lab_fail "node 2 cannot reach node 1"
 lab_exec 2 ping -n -q -c 2 -W 2 "$DEV_ADDR" >/dev/null || lab_fail "node 2 cannot ping the device"
-[ "$(dev_ping "$(lab_addr 2)" 2)" = 2 ] || lab_fail "the device cannot ping node 2"
+# dev_ping_ok (firmware_device.sh): the device's ping stops counting 1 s after its last
+# request, so a late reply on a loaded machine is lost; a run with all replies is asked for.
+dev_ping_ok dev "$(lab_addr 2)" 2 2 || lab_fail "the device cannot ping node 2"
 lab_ok "node 2 and the device have a session"
 lab_agent_stop 2
 "$MQTTIP" pki revoke "$LAB_DIR/pki" node2 >/dev/null
@@ -105,8 +102,8 @@ lab_wait_agent 2
 wait_reach 2 "$DEV_ADDR" 30 >/dev/null || lab_fail "node 2b never reached the device: $(grep -E 'peer|refused|replaces' "$LAB_DIR/dev.log" | tail -5)"
 n=$(agent_ping 2 "$DEV_ADDR" 10)
 [ "$n" = 10 ] || lab_fail "node 2b -> device: $n/10"
-n=$(dev_ping "$(lab_addr 2)" 10)
-[ "$n" = 10 ] || lab_fail "device -> node 2b: $n/10"
+dev_ping_ok dev "$(lab_addr 2)" 10 10 ||
+	lab_fail "device -> node 2b: $(grep '^ping:' "$LAB_DIR/dev.out" | tail -n1)"
 dev_cmd dev status
 dev_wait dev out "^total:" 5 || lab_fail "no status from the device"
 grep -q "^peer: node2b $(lab_addr 2) " "$LAB_DIR/dev.out" || lab_fail "the device does not list node2b"
