@@ -36,7 +36,7 @@ awk -v a="$avg" 'BEGIN { exit !(a >= 150) }' || lab_fail "avg RTT ${avg} ms: the
 # A TCP transfer through the tunnel under loss + delay.
 lab_exec 2 iperf3 -s -1 -B "$(lab_addr 2)" >/dev/null 2>&1 &
 ipid=$!
-sleep 0.5
+lab_wait_listen 2 5201
 out=$(lab_exec 1 timeout 60 iperf3 -c "$(lab_addr 2)" -n 1M -f k 2>&1) ||
 	lab_fail "iperf3 transfer under loss + delay failed: $out"
 wait "$ipid" || true

@@ -55,7 +55,9 @@ transfers() {
 		lab_exec $((k + half)) timeout $((secs + 10)) iperf3 -s -1 -B "$(lab_addr $((k + half)))" \
 			>/dev/null 2>&1 &
 	done
-	sleep 0.5
+	for k in $(seq 1 "$pairs"); do
+		lab_wait_listen $((k + half)) 5201
+	done
 	for k in $(seq 1 "$pairs"); do
 		lab_exec "$k" timeout $((secs + 10)) iperf3 -c "$(lab_addr $((k + half)))" -t "$secs" \
 			-f m >"$LAB_DIR/iperf$k.out" 2>&1 &

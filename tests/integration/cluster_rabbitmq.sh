@@ -149,7 +149,7 @@ for pair in "1 2" "1 3" "2 3"; do
 done
 lab_exec 3 iperf3 -s -1 -B "$(lab_addr 3)" >/dev/null 2>&1 &
 LAB_PIDS+=($!)
-sleep 0.5
+lab_wait_listen 3 5201
 lab_exec 1 iperf3 -c "$(lab_addr 3)" -t 3 -J >"$LAB_DIR/iperf.json" ||
 	lab_fail "iperf3 1 -> 3 failed: $(tail -3 "$LAB_DIR/iperf.json")"
 mbps=$(grep -A8 '"sum_received"' "$LAB_DIR/iperf.json" | grep '"bits_per_second"' | head -n1 |

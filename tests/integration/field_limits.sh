@@ -44,7 +44,7 @@ measure() {
 	local m0 b0 m1 b1 t0 t1 out srv
 	lab_exec 2 iperf3 -s -1 -B "$A2" >/dev/null 2>&1 &
 	srv=$!
-	sleep 0.5
+	lab_wait_listen 2 5201
 	m0=$(peer_tx tx_messages)
 	b0=$(peer_tx tx_bytes)
 	t0=$(date +%s.%N)

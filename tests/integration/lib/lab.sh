@@ -238,6 +238,17 @@ lab_listening() {
 	ip netns exec "$(lab_bns)" ss -Htln "sport = :$1" | grep -q .
 }
 
+# lab_wait_listen I PORT: until something in node I's namespace listens on TCP PORT (at most
+# 10 s; an iperf3 server started in the background, before its client connects).
+lab_wait_listen() {
+	local _
+	for _ in $(seq 1 100); do
+		lab_exec "$1" ss -Htln "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	lab_fail "nothing listens on port $2 in node $1's namespace after 10 s"
+}
+
 # The spy: a plugin-less broker that the real one bridges every topic to, both ways.
 lab_spy_start() {
 	local conf="$LAB_DIR/spy.conf"
