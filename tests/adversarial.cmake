@@ -39,5 +39,5 @@ if(MQTTIP_BROKER_PRELOAD_ENV)
 	list(APPEND adv_env ${MQTTIP_BROKER_PRELOAD_ENV} "ADV_SANITIZE=1")
 endif()
 mqttip_script_tests(adv ${adv_dir}/ adversarial "${adv_env}"
-	attack_replay:60 attack_tamper:60 attack_directory:60 attack_rollback:60 attack_inner:60
+	attack_replay:120 attack_tamper:120 attack_directory:120 attack_rollback:120 attack_inner:120
 	attack_flood:90:serial fault_broker:120:serial fault_link:90:serial load_soak:200:serial)

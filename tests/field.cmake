@@ -21,4 +21,4 @@ set(field_env "MQTTIP=$<TARGET_FILE:mqttip>" "MQTTIP_PLUGIN=$<TARGET_FILE:mqttip
 list(APPEND field_env ${MQTTIP_BROKER_PRELOAD_ENV})
 mqttip_script_tests(field ${CMAKE_CURRENT_SOURCE_DIR}/integration/field_ integration "${field_env}"
 	duplicate:120 limits:180:serial tls:90 ipv6:90 legacy:90 nonce:60 retained:90 brokers:90
-	fallback:60 latency:180)
+	fallback:120 latency:180)

@@ -33,6 +33,6 @@ foreach(t pair agent agent_legacy)
 	add_test(NAME firmware_${t}
 		COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/firmware_${t}.sh
 			$<TARGET_FILE:mqttip> $<TARGET_FILE:mqttip_plugin> $<TARGET_FILE:mqttip-device>)
-	set_tests_properties(firmware_${t} PROPERTIES LABELS integration TIMEOUT 60
+	set_tests_properties(firmware_${t} PROPERTIES LABELS integration TIMEOUT 120
 		ENVIRONMENT "${firmware_test_env}")
 endforeach()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # agent_restart.sh MQTTIP PLUGIN: sessions survive the broker and recover from a dead agent.
 #  1. A paced 24 MB TCP transfer a -> b runs while the broker is killed (SIGKILL) and started
-#     again 2 s later: the agents reconnect by themselves, pings pass again within 10 s of the
+#     again 2 s later: the agents reconnect by themselves, pings pass again within 20 s of the
 #     broker's restart, and the transfer completes with the right SHA-256; no agent restarted.
 #  2. Agent b is killed with SIGKILL and started again: pings both ways pass again within 10 s
 #     (b's old keys are gone; a new handshake is made).
@@ -33,7 +33,7 @@ tb_ok "broker killed in the middle of the transfer"
 sleep 2
 lab_broker_start
 restart=$SECONDS
-lab_wait_ping a 10.0.1.2 10 || tb_fail "no ping a -> b within 10 s of the broker restart"
+lab_wait_ping a 10.0.1.2 20 || tb_fail "no ping a -> b within 20 s of the broker restart (reconnect backoff 1, 2, 4 s +-25 %)"
 tb_ok "ping a -> b again $((SECONDS - restart)) s after the broker restart"
 lab_wait_ping b 10.0.1.1 5 || tb_fail "no ping b -> a after the broker restart"
 wait "$source" || tb_fail "sender failed across the broker restart"

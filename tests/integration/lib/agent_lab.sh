@@ -23,9 +23,9 @@ LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_LIB_DIR/broker.sh"
 
 LAB_ID=$((($$ % 50000) + RANDOM % 10000))
-NS_BR="mqbr$LAB_ID"
-NS_A="mqa$LAB_ID"
-NS_B="mqb$LAB_ID"
+NS_BR="mqlr$LAB_ID"
+NS_A="mqla$LAB_ID"
+NS_B="mqlb$LAB_ID"
 LAB_PORT=8883
 LAB_SPY_PORT=1883
 declare -A LAB_PID=()
@@ -84,7 +84,8 @@ lab_init() {
 	[ -f "$PLUGIN" ] || lab_cannot_run "plugin $PLUGIN not built"
 	tb_init
 	trap lab_cleanup EXIT
-	# Namespace names must not collide with a concurrent test's: take the first free id.
+	# Namespace names must not collide with a concurrent test's: take the first free id. (The
+	# prefixes mqlr/mqla/mqlb are this library's; lab.sh names its namespaces mqb<pid>, mqn<pid>-i.)
 	local try
 	for try in $(seq 1 20); do
 		if ip netns add "$NS_BR" 2>/dev/null; then
@@ -93,9 +94,9 @@ lab_init() {
 		fi
 		[ "$try" -lt 20 ] || lab_cannot_run "ip netns add failed"
 		LAB_ID=$((RANDOM % 60000))
-		NS_BR="mqbr$LAB_ID"
-		NS_A="mqa$LAB_ID"
-		NS_B="mqb$LAB_ID"
+		NS_BR="mqlr$LAB_ID"
+		NS_A="mqla$LAB_ID"
+		NS_B="mqlb$LAB_ID"
 	done
 	ip netns add "$NS_A"
 	ip netns add "$NS_B"
