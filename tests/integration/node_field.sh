@@ -21,7 +21,8 @@ LAB_DELAY_MS=1600
 [ -x "${DEVICE:-}" ] || lab_fail "DEVICE must name mqttip-device"
 [ -x "${DELAYRELAY:-}" ] || lab_fail "DELAYRELAY must name the delay relay"
 [ -x "${JSONGET:-}" ] || lab_fail "JSONGET must name jsonget"
-command -v faketime >/dev/null || { echo "SKIP: faketime (Debian package faketime) missing" >&2; exit 77; }
+FAKETIME_LIB=$(find /usr/lib -path '*/faketime/libfaketime.so.1' 2>/dev/null | head -n1)
+[ -n "$FAKETIME_LIB" ] || { echo "SKIP: libfaketime.so.1 (Debian package libfaketime) missing" >&2; exit 77; }
 
 lab_init 3
 TB_DIR=$LAB_DIR
@@ -32,16 +33,9 @@ DEV_ADDR=10.77.0.9
 "$MQTTIP" pki issue "$LAB_DIR/pki" dev --addr "$DEV_ADDR" --addr fd77::9 >/dev/null
 lab_broker_start
 
-# libfaketime is preloaded, so in a sanitizer build ASan's runtime is not first in the library
-# list: tell ASan that is fine (as pki_deploy.sh does).
-SKEW_ENV=(env FAKETIME_DONT_FAKE_MONOTONIC=1
-	"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
-
-# dev_up [faketime offset]: the device in node 3's namespace (its own lwIP stack is in-process).
+# dev_up: the device in node 3's namespace (its own lwIP stack is in-process).
 dev_up() {
-	local pre=()
-	[ -z "${1:-}" ] || pre=("${SKEW_ENV[@]}" faketime -f "$1")
-	dev_start dev ip netns exec "$(lab_ns 3)" "${pre[@]}" "$DEVICE" \
+	dev_start dev ip netns exec "$(lab_ns 3)" "$DEVICE" \
 		--bundle "$LAB_DIR/pki/nodes/dev/dev.bundle" \
 		--broker "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT"
 	dev_wait dev log "broker connected" 20 || lab_fail "the device did not connect"
@@ -68,10 +62,18 @@ wait_reach() {
 	return 1
 }
 
-# agent_start_skewed I OFFSET: node I's agent with its wall clock moved by OFFSET (faketime -f).
+# agent_start_skewed I OFFSET: node I's agent with its wall clock moved by OFFSET (libfaketime's
+# FAKETIME syntax, "-4m"). The library is preloaded by hand, not through the faketime wrapper:
+# the wrapper keeps a semaphore and a shared-memory file named by its pid in /dev/shm and
+# removes them only when its child exits by itself, so each agent stopped by a signal left two
+# files behind, and a later wrapper that drew the same pid refused to start ("sem_open: File
+# exists"). In a sanitizer build ASan's runtime is then not first in the library list: ASan is
+# told that is fine (as pki_deploy.sh does).
 agent_start_skewed() {
 	local i=$1 off=$2 nd="$LAB_DIR/pki/nodes/node$1"
-	ip netns exec "$(lab_ns "$i")" "${SKEW_ENV[@]}" faketime -f "$off" \
+	ip netns exec "$(lab_ns "$i")" env "LD_PRELOAD=$FAKETIME_LIB" "FAKETIME=$off" \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		"$MQTTIP" up --bundle "$nd/node$i.bundle" -b "mqtts://$LAB_BROKER_IP:$LAB_RELAY_PORT" \
 		-i mqttip0 --status-socket "$(lab_sock "$i")" --state-file "$LAB_DIR/node$i.state" \
 		>>"$LAB_DIR/node$i.log" 2>&1 &
