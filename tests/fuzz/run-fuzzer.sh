@@ -9,5 +9,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$seeds"/. "$work"/
 mkdir -p fuzz-artifacts
-exec "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+# not exec: the EXIT trap must run to remove the scratch corpus (exec left one in /tmp per run)
+"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	-artifact_prefix="fuzz-artifacts/$(basename "$bin")-" "$work"
