@@ -279,10 +279,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 
 size_t config_min_message(const struct config *c)
 {
-	size_t secure = MQTTIP_PACKET_MESSAGE_LEN(c->mtu);
-	size_t legacy = MQTTIP_LEGACY_MESSAGE_LEN(c->mtu);
-
-	return c->legacy_psk[0] && legacy > secure ? legacy : secure;
+	return MQTTIP_NODE_MESSAGE_LEN((size_t)c->mtu, c->legacy_psk[0] != '\0');
 }
 
 /* A '#' at the start of the value or after a blank starts a comment ("mtu = 1400  # why"). */

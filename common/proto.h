@@ -117,5 +117,11 @@
 #define MQTTIP_LEGACY_OVERHEAD	(MQTTIP_LEGACY_NONCE_LEN + MQTTIP_LEGACY_ZERO_LEN + 16)
 /* The legacy message one IP packet of len bytes makes. */
 #define MQTTIP_LEGACY_MESSAGE_LEN(len) (MQTTIP_LEGACY_OVERHEAD + (len))
+/* The largest message one IP packet of len bytes makes on a node that runs secure mode, and
+ * legacy mode too when legacy is non-zero: the least a node's message limit may be. */
+#define MQTTIP_NODE_MESSAGE_LEN(len, legacy)                                                       \
+	((legacy) && MQTTIP_LEGACY_MESSAGE_LEN(len) > MQTTIP_PACKET_MESSAGE_LEN(len)               \
+	     ? MQTTIP_LEGACY_MESSAGE_LEN(len)                                                      \
+	     : MQTTIP_PACKET_MESSAGE_LEN(len))
 
 #endif

@@ -40,11 +40,7 @@
 #define FW_RATELIMIT  8	   /* senders with a rate-limit bucket of their own (ratelimit.h) */
 /* The largest transport message the device sends: one full packet (or a legacy message, the
  * larger of the two); it never batches (fw_tunnel.h above). */
-#define FW_TX_MSG_MAX                                                                              \
-	(MQTTIP_PACKET_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET) >                                         \
-		 MQTTIP_LEGACY_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET)                                   \
-	     ? MQTTIP_PACKET_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET)                                     \
-	     : MQTTIP_LEGACY_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET))
+#define FW_TX_MSG_MAX MQTTIP_NODE_MESSAGE_LEN(MQTTIP_MAX_IP_PACKET, 1)
 /* The largest MQTT payload the device publishes: that, or the revocation list it hands on (on the
  * retained topic, or with its key-exchange header to a peer, PROTOCOL.md 8.11). */
 #define FW_TX_PAYLOAD_MAX                                                                          \
