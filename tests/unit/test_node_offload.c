@@ -198,6 +198,17 @@ static void host_read(int i, const uint8_t *p, size_t len, const struct gso_info
 	}
 }
 
+/* Nodes 0 and 1 paired, and node 2 with a session to node 0: node 0 batches for two peers. */
+static void trio(void)
+{
+	pair(true, true, NULL);
+	start(2, true, NULL);
+	lab_run(100);
+	lab_send(0, addr[0], addr[2], 2);
+	lab_run(300);
+	CHECK(lab_has_delivered(2, 2));
+}
+
 static void test_in_place(void)
 {
 	static uint8_t small[MQTTIP_MAX_IP_PACKET];
@@ -208,12 +219,7 @@ static void test_in_place(void)
 	printf(
 	    "packets are read into the batch they join: small ones after the last, a super-packet\n"
 	    "into a free slot that becomes the batch\n");
-	pair(true, true, NULL);
-	start(2, true, NULL);
-	lab_run(100);
-	lab_send(0, addr[0], addr[2], 2);
-	lab_run(300);
-	CHECK(lab_has_delivered(2, 2));
+	trio();
 	for (unsigned k = 0; k < 5; k++) {
 		size_t len = lab_tcp(small, addr[0], addr[1], seq, 100, false);
 
@@ -283,12 +289,7 @@ static void test_rekey_in_place(void)
 	uint64_t hs0;
 
 	printf("a rekey started while a read packet is routed leaves the packet whole\n");
-	pair(true, true, NULL);
-	start(2, true, NULL);
-	lab_run(100);
-	lab_send(0, addr[0], addr[2], 2);
-	lab_run(300);
-	CHECK(lab_has_delivered(2, 2));
+	trio();
 	lab[1].stream_len = lab[2].stream_len = 0;
 	/* both keypairs node 0 started are due for a rekey (not yet for rejection) */
 	lab_now += MQTTIP_REKEY_AFTER_TIME_MS + 1000;
